@@ -1,0 +1,149 @@
+/* Transformer models: configuration, weights (memory-mapped views) and the
+ * forward pass with a KV cache, hooks on the residual stream, generation and
+ * scoring.  Config, weights and run state are separate structs. */
+#ifndef INTERV_MODEL_H
+#define INTERV_MODEL_H
+#include <stdint.h>
+#include "interv/error.h"
+#include "interv/tensor.h"
+#include "interv/io.h"
+#include "interv/tokenizer.h"
+
+typedef enum { IV_ARCH_LLAMA = 0, IV_ARCH_GPT2 = 1, IV_ARCH_GEMMA2 = 2 } iv_arch;
+
+typedef struct iv_config {
+    iv_arch arch;
+    char arch_name[64];       /* as in config.json, or "llama2.c" */
+    int dim;                  /* d_model */
+    int hidden_dim;           /* MLP inner size */
+    int n_layers;
+    int n_heads;
+    int n_kv_heads;
+    int head_dim;
+    int vocab_size;
+    int max_seq;              /* context length */
+    float norm_eps;
+    float rope_theta;
+    /* Llama-3 rope_scaling (rope_type "llama3"); factor 0 = none */
+    float rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+    int rope_orig_max_pos;
+    /* Gemma-2 */
+    float attn_softcap;       /* 0 = off */
+    float final_softcap;      /* 0 = off */
+    int sliding_window;       /* 0 = off; applies to even layers (0,2,...) */
+    float query_scale;        /* multiplier on q·k (1/sqrt(query_pre_attn_scalar or head_dim)) */
+    int tied_embeddings;
+    int bos_id, eos_id;       /* -1 when unknown */
+} iv_config;
+
+typedef struct iv_layer_weights {
+    iv_vec attn_norm_w, attn_norm_b;   /* [dim]; b only for LayerNorm */
+    iv_wmat wq, wk, wv, wo;            /* out×in: [n_heads*hd, dim] [n_kv*hd, dim] x2, [dim, n_heads*hd] */
+    iv_vec bq, bk, bv, bo;             /* [n_heads*hd] [n_kv*hd] [n_kv*hd] [dim] (GPT-2) */
+    iv_vec post_attn_norm_w;           /* [dim] Gemma-2 */
+    iv_vec mlp_norm_w, mlp_norm_b;     /* [dim] */
+    iv_wmat w_gate;                    /* [hidden, dim] gated MLPs only */
+    iv_wmat w_up;                      /* [hidden, dim] (GPT-2 c_fc) */
+    iv_wmat w_down;                    /* [dim, hidden] (GPT-2 c_proj) */
+    iv_vec b_up, b_down;               /* [hidden] [dim] (GPT-2) */
+    iv_vec post_mlp_norm_w;            /* [dim] Gemma-2 */
+} iv_layer_weights;
+
+typedef struct iv_weights {
+    iv_wmat tok_emb;          /* [vocab, dim] as out×in: row t is token t's embedding */
+    iv_wmat pos_emb;          /* [max_seq, dim] GPT-2 only */
+    iv_layer_weights *layers; /* [n_layers] */
+    iv_vec final_norm_w, final_norm_b; /* [dim] */
+    iv_wmat lm_head;          /* [vocab, dim]; equals tok_emb when tied */
+} iv_weights;
+
+typedef struct iv_model {
+    iv_config cfg;
+    iv_weights w;
+    iv_tokenizer *tok;        /* may be NULL if none was found */
+    char *path;
+    /* owned storage behind the views */
+    iv_mapped *maps; int n_maps;
+    iv_safetensors *sts; int n_sts;
+    float *owned_f32;         /* small vectors converted to f32 */
+} iv_model;
+
+/* Loads an HF folder or a llama2.c checkpoint.  tok_path may be NULL: then the
+ * folder's tokenizer, or a tok*.bin beside a llama2.c file, is used. */
+int iv_model_load(const char *path, const char *tok_path, iv_model **out, iv_err *err);
+void iv_model_free(iv_model *m);
+/* Number of parameters (tied embeddings counted once). */
+int64_t iv_model_n_params(const iv_model *m);
+
+/* ---- hooks ---------------------------------------------------------------- */
+/* A named point: layer -1 = "embed" (input to block 0), L = "resid_post.L". */
+int iv_hook_point_parse(const char *name, int n_layers, int *layer, iv_err *err);
+
+typedef enum { IV_AT_LAST = 0, IV_AT_ALL = 1 } iv_hook_at;
+
+/* Called with x: [dim] the residual vector of batch row `row` at absolute
+ * position `pos`; may modify it in place.  Returns 0, or -1 to abort the pass. */
+typedef int (*iv_hook_fn)(void *user, int layer, int row, int pos, float *x, int dim);
+
+typedef struct iv_hook {
+    int layer;
+    iv_hook_at at;
+    iv_hook_fn fn;
+    void *user;
+} iv_hook;
+
+#define IV_MAX_HOOKS 16
+typedef struct iv_hooks {
+    iv_hook h[IV_MAX_HOOKS];
+    int n;
+} iv_hooks;
+
+int iv_hooks_add(iv_hooks *hs, int layer, iv_hook_at at, iv_hook_fn fn, void *user, iv_err *err);
+
+/* ---- run state and forward -------------------------------------------------- */
+typedef struct iv_state iv_state;   /* KV cache for `batch` rows + scratch */
+
+iv_state *iv_state_new(const iv_model *m, int batch, int max_seq, iv_err *err);
+void iv_state_free(iv_state *s);
+void iv_state_reset(iv_state *s);           /* every row back to position 0 */
+void iv_state_reset_row(iv_state *s, int row);
+int iv_state_pos(const iv_state *s, int row);
+
+/* One forward call: row r appends n_tok[r] tokens (may be 0) tokens[r][0..] to
+ * its cache.  logits: [batch, vocab] for the last new token of each row with
+ * n_tok > 0 (other rows untouched); all_logits (optional, only for batch 1 calls
+ * or NULL): [n_tok[0], vocab] for every new token.  Hooks see the last new
+ * position of each row (IV_AT_LAST) or every new position (IV_AT_ALL). */
+int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, const int *n_tok,
+               const iv_hooks *hooks, float *logits, float *all_logits, iv_err *err);
+
+/* ---- generation ------------------------------------------------------------- */
+typedef struct iv_gen_opts {
+    int max_new;          /* new tokens per prompt (ignored when steps > 0) */
+    int steps;            /* total length incl. BOS and prompt, llama2.c style; 0 = off */
+    float temperature;    /* 0 = greedy */
+    float top_p;          /* 1 = off */
+    uint64_t seed;
+    int batch;            /* rows decoded together */
+    int stop_at_eos;      /* stop a row at EOS (and at BOS, as llama2.c) */
+    /* Optional: sees each step's next-token distribution (probabilities, [vocab])
+     * for prompt p at generated step k before sampling. */
+    void (*on_step)(void *user, int prompt, int step, const float *probs, int vocab);
+    void *user;
+} iv_gen_opts;
+
+iv_gen_opts iv_gen_defaults(void);
+
+/* Generates continuations for n prompts given as token ids (BOS included as the
+ * caller wants).  out_ids[p] (malloc'd, caller frees) receives only the new
+ * tokens, out_n[p] their count.  hooks may be NULL. */
+int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *prompt_len, int n,
+                const iv_gen_opts *opt, const iv_hooks *hooks, int32_t **out_ids, int *out_n,
+                iv_err *err);
+
+/* Per-token log-probabilities of ids[1..n-1] given their prefixes:
+ * logprobs: [n-1].  hooks may be NULL. */
+int iv_score(const iv_model *m, const int32_t *ids, int n, const iv_hooks *hooks, float *logprobs,
+             iv_err *err);
+
+#endif

@@ -1,0 +1,27 @@
+/* Portable reference kernels: the ground truth the optimised ones are tested
+ * against.  Plain loops, double accumulation. */
+#include "interv/kernels.h"
+
+static float elem(const void *p, iv_dtype t, int64_t k) {
+    if (t == IV_F32) return ((const float *)p)[k];
+    uint16_t h = ((const uint16_t *)p)[k];
+    return t == IV_BF16 ? iv_bf16_to_f32(h) : iv_f16_to_f32(h);
+}
+
+float iv_dot_ref(const float *x, const void *w, iv_dtype t, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)x[i] * elem(w, t, i);
+    return (float)s;
+}
+
+void iv_linear_ref(float *y, const float *x, int B, const iv_wmat *W, const float *bias) {
+    for (int b = 0; b < B; b++)
+        for (int64_t o = 0; o < W->out; o++) {
+            double s = bias ? bias[o] : 0;
+            for (int64_t i = 0; i < W->in; i++) {
+                int64_t k = W->layout == IV_OUT_IN ? o * W->stride + i : i * W->stride + o;
+                s += (double)x[(int64_t)b * W->in + i] * elem(W->data, W->dtype, k);
+            }
+            y[(int64_t)b * W->out + o] = (float)s;
+        }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every unit test binary given as arguments (cmocka) and every CLI test
+# script in tests/cli/*.sh, then prints one closing line "N passed, N failed".
+# A CLI script exits 0 (pass), 77 (skip) or anything else (fail).
+set -u
+BUILD=${BUILD:-build}
+export BUILD INTERV="$PWD/$BUILD/interv" SHARED="${SHARED:-$(cd .. && pwd)/shared}"
+pass=0; fail=0; skip=0; failed=()
+for t in "$@"; do
+  out=$("$t" 2>&1); rc=$?
+  p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+  if [ $rc -ne 0 ]; then
+    [ -z "$f" ] && fail=$((fail + 1))
+    failed+=("$t"); printf '%s\n' "$out" | tail -40
+  fi
+  printf '%-40s %s\n' "$(basename "$t")" "$([ $rc -eq 0 ] && echo "ok (${p:-0})" || echo FAIL)"
+done
+for s in tests/cli/*.sh; do
+  [ -e "$s" ] || continue
+  out=$(bash "$s" 2>&1); rc=$?
+  if [ $rc -eq 0 ]; then pass=$((pass + 1)); r=ok
+  elif [ $rc -eq 77 ]; then skip=$((skip + 1)); r="skipped: $(printf '%s\n' "$out" | tail -1)"
+  else fail=$((fail + 1)); failed+=("$s"); r=FAIL; printf '%s\n' "$out" | tail -40; fi
+  printf '%-40s %s\n' "$(basename "$s")" "$r"
+done
+[ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
