@@ -32,6 +32,8 @@ typedef struct iv_config {
     float final_softcap;      /* 0 = off */
     int sliding_window;       /* 0 = off; applies to even layers (0,2,...) */
     float query_scale;        /* multiplier on q·k (1/sqrt(query_pre_attn_scalar or head_dim)) */
+    int rope_interleaved;     /* 1: llama2.c/Meta pairs (2i,2i+1); 0: HF rotate-half */
+    float embed_scale;        /* 1, or sqrt(dim) for Gemma-2 */
     int tied_embeddings;
     int bos_id, eos_id;       /* -1 when unknown */
 } iv_config;
@@ -65,7 +67,7 @@ typedef struct iv_model {
     /* owned storage behind the views */
     iv_mapped *maps; int n_maps;
     iv_safetensors *sts; int n_sts;
-    float *owned_f32;         /* small vectors converted to f32 */
+    void **owned; int n_owned, cap_owned; /* f32 copies of small vectors, tables */
 } iv_model;
 
 /* Loads an HF folder or a llama2.c checkpoint.  tok_path may be NULL: then the

@@ -1,0 +1,234 @@
+/* The forward pass of every supported architecture, over a flat list of tokens
+ * that may belong to different batch rows at different positions: the linear
+ * layers see all tokens of the call as one matrix (SGEMM), attention reads each
+ * token's own row of the KV cache, so rows never see each other. */
+#include "model/state_internal.h"
+#include "interv/kernels.h"
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void norm(const iv_config *c, float *o, const float *x, iv_vec w, iv_vec b) {
+    int d = c->dim;
+    if (c->arch == IV_ARCH_GPT2) { /* LayerNorm */
+        double mean = 0, var = 0;
+        for (int i = 0; i < d; i++) mean += x[i];
+        mean /= d;
+        for (int i = 0; i < d; i++) var += (x[i] - mean) * (x[i] - mean);
+        float inv = (float)(1.0 / sqrt(var / d + c->norm_eps));
+        for (int i = 0; i < d; i++) o[i] = (float)(x[i] - mean) * inv * w[i] + b[i];
+    } else { /* RMSNorm; Gemma's (1+w) was folded into w at load */
+        double ss = 0;
+        for (int i = 0; i < d; i++) ss += (double)x[i] * x[i];
+        float inv = (float)(1.0 / sqrt(ss / d + c->norm_eps));
+        for (int i = 0; i < d; i++) o[i] = x[i] * inv * w[i];
+    }
+}
+
+/* Rotates n_heads vectors of head_dim at position pos. */
+static void rope(float *v, int n_heads, int hd, int pos, const double *freqs, int interleaved) {
+    int half = hd / 2;
+    for (int i = 0; i < half; i++) {
+        double a = pos * freqs[i];
+        float cs = (float)cos(a), sn = (float)sin(a);
+        for (int h = 0; h < n_heads; h++) {
+            float *p = v + (size_t)h * hd;
+            int i0 = interleaved ? 2 * i : i, i1 = interleaved ? 2 * i + 1 : i + half;
+            float x0 = p[i0], x1 = p[i1];
+            p[i0] = x0 * cs - x1 * sn;
+            p[i1] = x0 * sn + x1 * cs;
+        }
+    }
+}
+
+static float gelu_tanh(float x) {
+    return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+static void embed(const iv_model *m, iv_state *s, int T) {
+    const iv_config *c = &m->cfg;
+    const iv_wmat *e = &m->w.tok_emb, *pe = &m->w.pos_emb;
+    size_t es = iv_dtype_size(e->dtype);
+    for (int t = 0; t < T; t++) {
+        float *x = s->x + (size_t)t * c->dim;
+        iv_to_f32(x, (const uint8_t *)e->data + (size_t)s->tid[t] * e->stride * es, e->dtype, (size_t)c->dim);
+        if (c->embed_scale != 1.f)
+            for (int i = 0; i < c->dim; i++) x[i] *= c->embed_scale;
+        if (pe->data) {
+            float tmp[c->dim];
+            iv_to_f32(tmp, (const uint8_t *)pe->data + (size_t)s->tpos[t] * pe->stride * iv_dtype_size(pe->dtype),
+                      pe->dtype, (size_t)c->dim);
+            for (int i = 0; i < c->dim; i++) x[i] += tmp[i];
+        }
+    }
+}
+
+static void attention(const iv_model *m, iv_state *s, int l, int T) {
+    const iv_config *c = &m->cfg;
+    int hd = c->head_dim, nh = c->n_heads, grp = nh / c->n_kv_heads, kvd = s->kv_dim;
+    int window = (c->sliding_window > 0 && l % 2 == 0) ? c->sliding_window : 0;
+    float scale = c->query_scale, cap = c->attn_softcap;
+#pragma omp parallel for collapse(2) schedule(dynamic, 4)
+    for (int t = 0; t < T; t++)
+        for (int h = 0; h < nh; h++) {
+            int r = s->trow[t], p = s->tpos[t], j0 = window && p - window + 1 > 0 ? p - window + 1 : 0;
+            const float *q = s->q + (size_t)t * nh * hd + (size_t)h * hd;
+            const float *kc = s->kc + (((size_t)l * s->batch + r) * s->max_seq) * kvd + (size_t)(h / grp) * hd;
+            const float *vc = s->vc + (((size_t)l * s->batch + r) * s->max_seq) * kvd + (size_t)(h / grp) * hd;
+            float *sc = s->scores + (size_t)omp_get_thread_num() * s->max_seq;
+            float mx = -INFINITY;
+            for (int j = j0; j <= p; j++) {
+                const float *k = kc + (size_t)j * kvd;
+                float dot = 0;
+                for (int i = 0; i < hd; i++) dot += q[i] * k[i];
+                dot *= scale;
+                if (cap > 0) dot = cap * tanhf(dot / cap);
+                sc[j] = dot;
+                if (dot > mx) mx = dot;
+            }
+            double sum = 0;
+            for (int j = j0; j <= p; j++) { sc[j] = expf(sc[j] - mx); sum += sc[j]; }
+            float inv = (float)(1.0 / sum);
+            float *o = s->att + (size_t)t * nh * hd + (size_t)h * hd;
+            memset(o, 0, (size_t)hd * sizeof *o);
+            for (int j = j0; j <= p; j++) {
+                const float *v = vc + (size_t)j * kvd;
+                float w = sc[j] * inv;
+                for (int i = 0; i < hd; i++) o[i] += w * v[i];
+            }
+        }
+}
+
+static int run_hooks(const iv_hooks *hooks, int layer, iv_state *s, const unsigned char *is_last, int T, iv_err *err) {
+    if (!hooks) return 0;
+    int d = s->m->cfg.dim;
+    for (int k = 0; k < hooks->n; k++) {
+        const iv_hook *h = &hooks->h[k];
+        if (h->layer != layer) continue;
+        for (int t = 0; t < T; t++)
+            if ((h->at == IV_AT_ALL || is_last[t]) &&
+                h->fn(h->user, layer, s->trow[t], s->tpos[t], s->x + (size_t)t * d, d) != 0)
+                return iv_errf(err, "hook at layer %d stopped the forward pass", layer);
+    }
+    return 0;
+}
+
+static void block(const iv_model *m, iv_state *s, int l, int T) {
+    const iv_config *c = &m->cfg;
+    const iv_layer_weights *w = &m->w.layers[l];
+    int d = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kvd = s->kv_dim, H = c->hidden_dim;
+    for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->attn_norm_w, w->attn_norm_b);
+    iv_linear(s->q, s->xb, T, &w->wq, w->bq);
+    iv_linear(s->k, s->xb, T, &w->wk, w->bk);
+    iv_linear(s->v, s->xb, T, &w->wv, w->bv);
+    for (int t = 0; t < T; t++) {
+        float *k = s->k + (size_t)t * kvd, *v = s->v + (size_t)t * kvd;
+        if (c->arch != IV_ARCH_GPT2) {
+            rope(s->q + (size_t)t * q_dim, c->n_heads, hd, s->tpos[t], s->freqs, c->rope_interleaved);
+            rope(k, c->n_kv_heads, hd, s->tpos[t], s->freqs, c->rope_interleaved);
+        }
+        size_t at = (((size_t)l * s->batch + s->trow[t]) * s->max_seq + s->tpos[t]) * kvd;
+        memcpy(s->kc + at, k, (size_t)kvd * sizeof(float));
+        memcpy(s->vc + at, v, (size_t)kvd * sizeof(float));
+    }
+    attention(m, s, l, T);
+    iv_linear(s->xb, s->att, T, &w->wo, w->bo);
+    for (int t = 0; t < T; t++) {
+        float *x = s->x + (size_t)t * d, *o = s->xb + (size_t)t * d;
+        if (w->post_attn_norm_w) norm(c, o, o, w->post_attn_norm_w, NULL);
+        for (int i = 0; i < d; i++) x[i] += o[i];
+    }
+    for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
+    if (c->arch == IV_ARCH_GPT2) {
+        iv_linear(s->hb, s->xb, T, &w->w_up, w->b_up);
+        for (size_t i = 0; i < (size_t)T * H; i++) s->hb[i] = gelu_tanh(s->hb[i]);
+    } else {
+        iv_linear(s->hb, s->xb, T, &w->w_gate, NULL);
+        iv_linear(s->hb2, s->xb, T, &w->w_up, NULL);
+        int gemma = c->arch == IV_ARCH_GEMMA2;
+        for (size_t i = 0; i < (size_t)T * H; i++) {
+            float g = s->hb[i];
+            s->hb[i] = (gemma ? gelu_tanh(g) : g / (1.f + expf(-g))) * s->hb2[i];
+        }
+    }
+    iv_linear(s->xb, s->hb, T, &w->w_down, w->b_down);
+    for (int t = 0; t < T; t++) {
+        float *x = s->x + (size_t)t * d, *o = s->xb + (size_t)t * d;
+        if (w->post_mlp_norm_w) norm(c, o, o, w->post_mlp_norm_w, NULL);
+        for (int i = 0; i < d; i++) x[i] += o[i];
+    }
+}
+
+/* Final norm + unembedding of the selected tokens into out: [nsel, vocab]. */
+static void unembed(const iv_model *m, iv_state *s, const int *sel, int nsel, float *out) {
+    const iv_config *c = &m->cfg;
+    int d = c->dim;
+    for (int i = 0; i < nsel; i++)
+        norm(c, s->xb + (size_t)i * d, s->x + (size_t)sel[i] * d, m->w.final_norm_w, m->w.final_norm_b);
+    iv_linear(out, s->xb, nsel, &m->w.lm_head, NULL);
+    if (c->final_softcap > 0) {
+        float cap = c->final_softcap;
+        for (size_t i = 0; i < (size_t)nsel * c->vocab_size; i++) out[i] = cap * tanhf(out[i] / cap);
+    }
+}
+
+int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, const int *n_tok,
+               const iv_hooks *hooks, float *logits, float *all_logits, iv_err *err) {
+    const iv_config *c = &m->cfg;
+    int T = 0;
+    for (int r = 0; r < s->batch; r++) {
+        if (n_tok[r] < 0) return iv_errf(err, "row %d: negative token count", r);
+        if (s->pos[r] + n_tok[r] > s->max_seq)
+            return iv_errf(err, "row %d: %d tokens exceed the context of %d positions", r, s->pos[r] + n_tok[r],
+                           s->max_seq);
+        T += n_tok[r];
+    }
+    if (all_logits && (s->batch != 1)) return iv_errf(err, "all_logits needs a batch-1 state");
+    if (T == 0) return 0;
+    if (hooks)
+        for (int k = 0; k < hooks->n; k++)
+            if (hooks->h[k].layer < -1 || hooks->h[k].layer >= c->n_layers)
+                return iv_errf(err, "hook at layer %d: out of range (model has %d layers)", hooks->h[k].layer, c->n_layers);
+    if (iv_state_reserve(s, T, err) != 0) return -1;
+    unsigned char *is_last = calloc((size_t)T, 1);
+    int *sel = malloc((size_t)T * sizeof *sel);
+    int nsel = 0, t = 0;
+    for (int r = 0; r < s->batch; r++)
+        for (int i = 0; i < n_tok[r]; i++, t++) {
+            int32_t id = tokens[r][i];
+            if (id < 0 || id >= c->vocab_size) {
+                free(is_last); free(sel);
+                return iv_errf(err, "row %d: token id %d outside the vocabulary of %d", r, id, c->vocab_size);
+            }
+            s->trow[t] = r;
+            s->tpos[t] = s->pos[r] + i;
+            s->tid[t] = id;
+            if (i == n_tok[r] - 1) { is_last[t] = 1; if (!all_logits) sel[nsel++] = t; }
+        }
+    if (all_logits) for (nsel = 0; nsel < T; nsel++) sel[nsel] = nsel;
+    int rc = 0;
+    embed(m, s, T);
+    rc = run_hooks(hooks, -1, s, is_last, T, err);
+    for (int l = 0; l < c->n_layers && rc == 0; l++) {
+        block(m, s, l, T);
+        rc = run_hooks(hooks, l, s, is_last, T, err);
+    }
+    if (rc == 0) {
+        for (int r = 0; r < s->batch; r++) s->pos[r] += n_tok[r];
+        size_t V = (size_t)c->vocab_size;
+        float *out = all_logits ? all_logits : malloc((size_t)nsel * V * sizeof(float));
+        if (!out) rc = iv_errf(err, "out of memory for logits");
+        else {
+            unembed(m, s, sel, nsel, out);
+            if (logits) {
+                if (all_logits) memcpy(logits, out + (size_t)(T - 1) * V, V * sizeof(float));
+                else
+                    for (int i = 0; i < nsel; i++) memcpy(logits + (size_t)s->trow[sel[i]] * V, out + (size_t)i * V, V * sizeof(float));
+            }
+            if (!all_logits) free(out);
+        }
+    }
+    free(is_last);
+    free(sel);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* Run state: the KV cache of every batch row and the scratch of one forward call. */
+#include "model/state_internal.h"
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RoPE inverse frequencies, with Llama-3 scaling when configured. */
+static void rope_freqs(const iv_config *c, double *f) {
+    int half = c->head_dim / 2;
+    for (int i = 0; i < half; i++) {
+        double inv = 1.0 / pow((double)c->rope_theta, (2.0 * i) / c->head_dim);
+        if (c->rope_factor > 0) {
+            double lo_wl = c->rope_orig_max_pos / c->rope_low_freq_factor;
+            double hi_wl = c->rope_orig_max_pos / c->rope_high_freq_factor;
+            double wl = 2 * M_PI / inv;
+            if (wl > lo_wl) inv /= c->rope_factor;
+            else if (wl >= hi_wl) {
+                double s = (c->rope_orig_max_pos / wl - c->rope_low_freq_factor) /
+                           (c->rope_high_freq_factor - c->rope_low_freq_factor);
+                inv = (1 - s) * inv / c->rope_factor + s * inv;
+            }
+        }
+        f[i] = inv;
+    }
+}
+
+iv_state *iv_state_new(const iv_model *m, int batch, int max_seq, iv_err *err) {
+    const iv_config *c = &m->cfg;
+    if (batch <= 0) { iv_errf(err, "batch size %d must be positive", batch); return NULL; }
+    if (max_seq <= 0 || max_seq > c->max_seq) max_seq = c->max_seq;
+    iv_state *s = calloc(1, sizeof *s);
+    if (!s) { iv_errf(err, "out of memory"); return NULL; }
+    s->m = m;
+    s->batch = batch;
+    s->max_seq = max_seq;
+    s->kv_dim = c->n_kv_heads * c->head_dim;
+    size_t kv = (size_t)c->n_layers * batch * max_seq * s->kv_dim;
+    s->pos = calloc((size_t)batch, sizeof *s->pos);
+    s->kc = malloc(kv * sizeof(float));
+    s->vc = malloc(kv * sizeof(float));
+    s->freqs = malloc((size_t)(c->head_dim / 2) * sizeof *s->freqs);
+    s->n_threads = omp_get_max_threads();
+    s->scores = malloc((size_t)s->n_threads * max_seq * sizeof(float));
+    if (!s->pos || !s->kc || !s->vc || !s->freqs || !s->scores) {
+        iv_errf(err, "out of memory for a KV cache of %d rows x %d positions", batch, max_seq);
+        iv_state_free(s);
+        return NULL;
+    }
+    rope_freqs(c, s->freqs);
+    return s;
+}
+
+int iv_state_reserve(iv_state *s, int ntok, iv_err *err) {
+    if (ntok <= s->cap) return 0;
+    const iv_config *c = &s->m->cfg;
+    size_t n = (size_t)ntok, q = (size_t)c->n_heads * c->head_dim, d = (size_t)c->dim;
+    size_t wide = d > q ? d : q;
+    float **bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2};
+    size_t sizes[] = {d, wide, q, (size_t)s->kv_dim, (size_t)s->kv_dim, q, (size_t)c->hidden_dim, (size_t)c->hidden_dim};
+    for (int i = 0; i < 8; i++) {
+        free(*bufs[i]);
+        *bufs[i] = malloc(n * sizes[i] * sizeof(float));
+        if (!*bufs[i]) { s->cap = 0; return iv_errf(err, "out of memory for %d tokens of scratch", ntok); }
+    }
+    free(s->trow); free(s->tpos); free(s->tid);
+    s->trow = malloc(n * sizeof *s->trow);
+    s->tpos = malloc(n * sizeof *s->tpos);
+    s->tid = malloc(n * sizeof *s->tid);
+    if (!s->trow || !s->tpos || !s->tid) { s->cap = 0; return iv_errf(err, "out of memory"); }
+    s->cap = ntok;
+    return 0;
+}
+
+void iv_state_free(iv_state *s) {
+    if (!s) return;
+    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att, s->hb, s->hb2, s->kc, s->vc, s->scores};
+    for (int i = 0; i < 11; i++) free(bufs[i]);
+    free(s->freqs); free(s->pos); free(s->trow); free(s->tpos); free(s->tid);
+    free(s);
+}
+
+void iv_state_reset(iv_state *s) { memset(s->pos, 0, (size_t)s->batch * sizeof *s->pos); }
+void iv_state_reset_row(iv_state *s, int row) {
+    if (row >= 0 && row < s->batch) s->pos[row] = 0;
+}
+int iv_state_pos(const iv_state *s, int row) { return row >= 0 && row < s->batch ? s->pos[row] : -1; }
