@@ -29,9 +29,11 @@ struct iv_tokenizer {
  * beside it); anything else is read as a llama2.c tok*.bin. */
 int iv_tok_load(const char *path, iv_tokenizer **out, iv_err *err);
 /* Loads the tokenizer of an HF model folder (tokenizer.json, else vocab.json +
- * merges.txt). */
+ * merges.txt, else a llama2.c tokenizer.bin written by `interv convert`). */
 int iv_tok_load_dir(const char *dir, iv_tokenizer **out, iv_err *err);
 int iv_tok_load_llama2c(const char *path, iv_tokenizer **out, iv_err *err);
+/* Writes a llama2.c tokenizer back in the tok*.bin layout (atomically). */
+int iv_tok_save_llama2c(const iv_tokenizer *t, const char *path, iv_err *err);
 
 /* Encode UTF-8 text. add_special: add BOS (etc.) the way the tokenizer's
  * post-processor says.  *ids is malloc'd; caller frees. */

@@ -18,7 +18,8 @@ static void find_tok_beside(const char *path, char *out, size_t cap) {
     for (int i = 0; i < n; i++) {
         const char *f = names[i]->d_name;
         size_t l = strlen(f);
-        if (!out[0] && l > 7 && !strncmp(f, "tok", 3) && !strcmp(f + l - 4, ".bin")) snprintf(out, cap, "%s/%s", dir, f);
+        if (!out[0] && l > 7 && !strncmp(f, "tok", 3) && !strcmp(f + l - 4, ".bin") && strlen(dir) + l + 2 <= cap)
+            snprintf(out, cap, "%.*s/%s", (int)strlen(dir), dir, f);
         free(names[i]);
     }
     if (n >= 0) free(names);

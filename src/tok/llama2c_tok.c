@@ -187,3 +187,23 @@ int iv_tok_load_llama2c(const char *path, iv_tokenizer **out, iv_err *err) {
     *out = t;
     return 0;
 }
+
+int iv_tok_save_llama2c(const iv_tokenizer *t, const char *path, iv_err *err) {
+    if (t->ops != &l2c_ops) return iv_errf(err, "%s: only llama2.c tokenizers can be saved in tok*.bin layout", path);
+    const l2c_tok *k = impl(t);
+    size_t total = 4;
+    for (int i = 0; i < t->vocab_size; i++) total += 8 + (size_t)k->lens[i];
+    uint8_t *buf = malloc(total), *p = buf;
+    if (!buf) return iv_errf(err, "%s: out of memory", path);
+    memcpy(p, &k->max_len, 4);
+    p += 4;
+    for (int i = 0; i < t->vocab_size; i++) {
+        memcpy(p, &k->scores[i], 4);
+        memcpy(p + 4, &k->lens[i], 4);
+        memcpy(p + 8, k->pieces[i], (size_t)k->lens[i]);
+        p += 8 + k->lens[i];
+    }
+    int rc = iv_write_atomic(path, buf, total, err);
+    free(buf);
+    return rc;
+}

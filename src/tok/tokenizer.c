@@ -35,6 +35,8 @@ int iv_tok_load_dir(const char *dir, iv_tokenizer **out, iv_err *err) {
     snprintf(a, sizeof a, "%s/vocab.json", dir);
     snprintf(b, sizeof b, "%s/merges.txt", dir);
     if (access(a, R_OK) == 0) return iv_tok_load_gpt2_files(a, b, out, err);
+    snprintf(a, sizeof a, "%s/tokenizer.bin", dir);
+    if (access(a, R_OK) == 0) return iv_tok_load_llama2c(a, out, err);
     return iv_errf(err, "%s: no tokenizer.json or vocab.json+merges.txt in the model folder", dir);
 }
 
