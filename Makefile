@@ -7,7 +7,9 @@ OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -Wall -Wextra -fPIC -fopenmp -D_GNU_SOURCE -Iinclude -Isrc \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -fopenmp
+SAN     ?=
+CFLAGS  += $(SAN)
+LDLIBS  += $(SAN) $(shell pkg-config --libs $(PKGS)) -lcsv -lm -fopenmp
 BUILD   ?= build
 
 LIB_SRC := $(wildcard src/io/*.c src/tok/*.c src/model/*.c src/kernels/*.c \
@@ -54,8 +56,8 @@ bench: all $(BENCH_BIN)
 
 # Sanitizer build in its own folder: the whole suite under ASan+UBSan.
 asan:
-	$(MAKE) test BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDLIBS="-fsanitize=address,undefined"
+	$(MAKE) test BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/interv

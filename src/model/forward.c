@@ -68,7 +68,9 @@ static void attention(const iv_model *m, iv_state *s, int l, int T) {
     int hd = c->head_dim, nh = c->n_heads, grp = nh / c->n_kv_heads, kvd = s->kv_dim;
     int window = (c->sliding_window > 0 && l % 2 == 0) ? c->sliding_window : 0;
     float scale = c->query_scale, cap = c->attn_softcap;
-#pragma omp parallel for collapse(2) schedule(dynamic, 4)
+    /* threads only pay off once there is real work: tiny models stay serial */
+    long work = (long)T * nh * hd * (s->tpos[T - 1] + 1);
+#pragma omp parallel for collapse(2) schedule(dynamic, 4) if (work > 200000)
     for (int t = 0; t < T; t++)
         for (int h = 0; h < nh; h++) {
             int r = s->trow[t], p = s->tpos[t], j0 = window && p - window + 1 > 0 ? p - window + 1 : 0;
