@@ -139,9 +139,10 @@ static const struct iv_tokenizer_ops l2c_ops = {l2c_encode, l2c_decode, l2c_piec
 int iv_tok_load_llama2c(const char *path, iv_tokenizer **out, iv_err *err) {
     iv_mapped m;
     if (iv_map_file(path, &m, err) != 0) return -1;
-    const uint8_t *p = m.data, *end = m.data + m.size;
     int32_t max_len;
+    /* checked before any pointer arithmetic: an empty file maps to NULL */
     if (m.size < 4) { iv_unmap(&m); return iv_errf(err, "%s: truncated tokenizer (no header)", path); }
+    const uint8_t *p = m.data, *end = m.data + m.size;
     memcpy(&max_len, p, 4);
     p += 4;
     if (max_len <= 0 || max_len > 4096) { iv_unmap(&m); return iv_errf(err, "%s: bad max_token_length %d", path, max_len); }

@@ -1,0 +1,224 @@
+/* The sweep config reader: `key = value` lines, # comments, whitespace lists. */
+#include "interv/sweep.h"
+#include "interv/io.h"
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+    return s;
+}
+
+/* Splits a value into whitespace-separated words (malloc'd array of strdup'd). */
+static int split_words(const char *v, char ***out) {
+    int n = 0, cap = 8;
+    char **w = malloc((size_t)cap * sizeof *w);
+    const char *p = v;
+    while (*p) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        const char *q = p;
+        while (*q && !isspace((unsigned char)*q)) q++;
+        if (n == cap) { cap *= 2; w = realloc(w, (size_t)cap * sizeof *w); }
+        w[n++] = strndup(p, (size_t)(q - p));
+        p = q;
+    }
+    *out = w;
+    return n;
+}
+
+static void free_words(char **w, int n) {
+    for (int i = 0; i < n; i++) free(w[i]);
+    free(w);
+}
+
+/* Relative paths are taken from the config file's folder. */
+static char *resolve(const char *base, const char *p) {
+    if (p[0] == '/' || !base || !base[0]) return strdup(p);
+    size_t n = strlen(base) + strlen(p) + 2;
+    char *r = malloc(n);
+    snprintf(r, n, "%s/%s", base, p);
+    return r;
+}
+
+static int parse_bool(const char *v, int *out) {
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
+    else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
+    else return -1;
+    return 0;
+}
+
+static int parse_int(const char *v, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static int parse_alphas(char **w, int n, double **out) {
+    double *a = malloc((size_t)(n ? n : 1) * sizeof *a);
+    for (int i = 0; i < n; i++) {
+        char *end;
+        a[i] = strtod(w[i], &end);
+        if (end == w[i] || *end || !isfinite(a[i])) { free(a); return -1; }
+    }
+    *out = a;
+    return 0;
+}
+
+int iv_sweep_config_parse(const char *text, const char *name, const char *base, iv_sweep_config *c, iv_err *err) {
+    memset(c, 0, sizeof *c);
+    c->path = strdup(name);
+    c->bottleneck = 1;
+    c->max_new = 30;
+    c->batch = 32;
+    c->at = IV_AT_LAST;
+    char *buf = strdup(text), *save = NULL;
+    int lineno = 0, rc = 0;
+    char *line = buf, *next;
+    for (; line && rc == 0; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *s = trim(line);
+        if (!*s) continue;
+        char *eq = strchr(s, '=');
+        if (!eq) { rc = iv_errf(err, "%s:%d: expected key = value", name, lineno); break; }
+        *eq = 0;
+        char *key = trim(s), *val = trim(eq + 1);
+        char **w;
+        int nw = split_words(val, &w);
+        int bad = 0;
+        if (nw == 0) { free(w); rc = iv_errf(err, "%s:%d: %s has no value", name, lineno, key); break; }
+#define SET_STR(field) do { free(c->field); c->field = resolve(base, val); } while (0)
+        if (!strcmp(key, "models")) {
+            free_words(c->models, c->n_models);
+            c->models = malloc((size_t)nw * sizeof *c->models);
+            for (int i = 0; i < nw; i++) c->models[i] = resolve(base, w[i]);
+            c->n_models = nw;
+        } else if (!strcmp(key, "layers")) {
+            free(c->layers);
+            c->layers = malloc((size_t)nw * sizeof *c->layers);
+            c->n_layers = nw;
+            for (int i = 0; i < nw && !bad; i++) bad = parse_int(w[i], 0, 4096, &c->layers[i]);
+        } else if (!strcmp(key, "methods")) {
+            free(c->methods);
+            c->methods = malloc((size_t)nw * sizeof *c->methods);
+            c->n_methods = nw;
+            for (int i = 0; i < nw && rc == 0; i++)
+                if (iv_method_kind_parse(w[i], &c->methods[i]) != 0 || c->methods[i] == IV_METHOD_CLEAN)
+                    rc = iv_errf(err, "%s:%d: unknown method '%s' (prompting logit tuned sae steering probe)", name, lineno, w[i]);
+        } else if (!strcmp(key, "concepts")) {
+            free_words(c->concepts, c->n_concepts);
+            c->concepts = w; c->n_concepts = nw; w = NULL; nw = 0;
+        } else if (!strcmp(key, "alphas")) {
+            free(c->alphas);
+            c->n_alphas = nw;
+            bad = parse_alphas(w, nw, &c->alphas);
+            if (bad) c->alphas = NULL, c->n_alphas = 0;
+        } else if (!strncmp(key, "alphas.", 7)) {
+            iv_method_kind k;
+            if (iv_method_kind_parse(key + 7, &k) != 0 || k == IV_METHOD_CLEAN)
+                rc = iv_errf(err, "%s:%d: unknown method in '%s'", name, lineno, key);
+            else {
+                free(c->alphas_m[k]);
+                c->alphas_m[k] = NULL;
+                c->n_alphas_m[k] = nw;
+                bad = parse_alphas(w, nw, &c->alphas_m[k]);
+                if (bad) c->n_alphas_m[k] = 0;
+            }
+        } else if (!strcmp(key, "bottleneck")) bad = parse_bool(val, &c->bottleneck);
+        else if (!strcmp(key, "keep_sae_error")) bad = parse_bool(val, &c->keep_sae_error);
+        else if (!strcmp(key, "normed_lens")) bad = parse_bool(val, &c->normed);
+        else if (!strcmp(key, "match_prompt")) bad = parse_bool(val, &c->match_prompt);
+        else if (!strcmp(key, "at")) {
+            if (!strcmp(val, "last")) c->at = IV_AT_LAST;
+            else if (!strcmp(val, "all")) c->at = IV_AT_ALL;
+            else bad = 1;
+        }
+        else if (!strcmp(key, "prompts")) SET_STR(prompts);
+        else if (!strcmp(key, "concepts_file")) SET_STR(concepts_file);
+        else if (!strcmp(key, "pairs_dir")) SET_STR(pairs_dir);
+        else if (!strcmp(key, "corpus")) SET_STR(corpus);
+        else if (!strcmp(key, "heldout")) SET_STR(heldout);
+        else if (!strcmp(key, "judge")) SET_STR(judge);
+        else if (!strcmp(key, "judge_template")) SET_STR(judge_template);
+        else if (!strcmp(key, "prompt_template")) { free(c->prompt_template); c->prompt_template = strdup(val); }
+        else if (!strcmp(key, "max_new")) bad = parse_int(val, 1, 1 << 20, &c->max_new);
+        else if (!strcmp(key, "batch")) bad = parse_int(val, 1, 4096, &c->batch);
+        else if (!strcmp(key, "sae_k")) bad = parse_int(val, 0, 1 << 20, &c->sae_k);
+        else if (!strcmp(key, "sae_d")) bad = parse_int(val, 1, 1 << 24, &c->sae_d);
+        else if (!strcmp(key, "sae_steps")) bad = parse_int(val, 1, 1 << 30, &c->sae_steps);
+        else if (!strcmp(key, "lens_steps")) bad = parse_int(val, 1, 1 << 30, &c->lens_steps);
+        else if (!strcmp(key, "seed")) { int s; bad = parse_int(val, 0, 0x7fffffff, &s); c->seed = (unsigned long)s; }
+        else rc = iv_errf(err, "%s:%d: unknown key '%s'", name, lineno, key);
+#undef SET_STR
+        if (w) free_words(w, nw);
+        if (bad && rc == 0) rc = iv_errf(err, "%s:%d: bad value for %s: '%s'", name, lineno, key, val);
+    }
+    (void)save;
+    free(buf);
+    if (rc == 0) {
+        const char *missing = !c->n_models ? "models" : !c->n_layers ? "layers" : !c->n_methods ? "methods"
+                            : !c->n_concepts ? "concepts" : !c->prompts ? "prompts" : !c->concepts_file ? "concepts_file" : NULL;
+        if (missing) rc = iv_errf(err, "%s: missing required key '%s'", name, missing);
+    }
+    if (rc == 0 && !c->n_alphas) {
+        static const double dflt[] = {1, 2, 4, 8};
+        c->alphas = malloc(sizeof dflt);
+        memcpy(c->alphas, dflt, sizeof dflt);
+        c->n_alphas = 4;
+    }
+    for (int i = 0; rc == 0 && i < c->n_methods; i++)
+        if ((c->methods[i] == IV_METHOD_TUNED || c->methods[i] == IV_METHOD_SAE) && !c->corpus)
+            rc = iv_errf(err, "%s: method %s needs a training 'corpus'", name, iv_method_kind_name(c->methods[i]));
+    if (rc == 0 && c->judge && !c->judge_template)
+        rc = iv_errf(err, "%s: 'judge' needs a 'judge_template'", name);
+    if (rc == 0 && !c->pairs_dir) {
+        const char *slash = strrchr(c->concepts_file, '/');
+        size_t n = (slash ? (size_t)(slash - c->concepts_file) : 1) + 10;
+        c->pairs_dir = malloc(n);
+        snprintf(c->pairs_dir, n, "%.*s/concepts", slash ? (int)(slash - c->concepts_file) : 1, slash ? c->concepts_file : ".");
+    }
+    if (rc != 0) iv_sweep_config_free(c);
+    return rc;
+}
+
+int iv_sweep_config_load(const char *path, iv_sweep_config *c, iv_err *err) {
+    char *text;
+    size_t len;
+    if (iv_read_file(path, &text, &len, err) != 0) return -1;
+    if (strlen(text) != len) { free(text); return iv_errf(err, "%s: contains a NUL byte", path); }
+    char base[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(base, sizeof base, "%.*s", slash ? (int)(slash - path) : 0, path);
+    int rc = iv_sweep_config_parse(text, path, base, c, err);
+    free(text);
+    return rc;
+}
+
+void iv_sweep_config_free(iv_sweep_config *c) {
+    free_words(c->models, c->n_models);
+    free_words(c->concepts, c->n_concepts);
+    free(c->layers); free(c->methods); free(c->alphas);
+    for (int k = 0; k < IV_SWEEP_MAX_METHODS; k++) free(c->alphas_m[k]);
+    free(c->path); free(c->prompts); free(c->concepts_file); free(c->pairs_dir); free(c->corpus);
+    free(c->heldout); free(c->judge); free(c->judge_template); free(c->prompt_template);
+    memset(c, 0, sizeof *c);
+}
+
+const double *iv_sweep_alphas(const iv_sweep_config *c, iv_method_kind k, int *n) {
+    if ((int)k < IV_SWEEP_MAX_METHODS && c->alphas_m[k]) { *n = c->n_alphas_m[k]; return c->alphas_m[k]; }
+    *n = c->n_alphas;
+    return c->alphas;
+}

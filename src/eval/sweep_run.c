@@ -1,0 +1,506 @@
+/* The sweep engine: trains each missing artifact once (into a temp path, then
+ * renamed, so a kill never leaves a half-written one), then runs every missing
+ * cell: batched greedy generation with the method's hook, per-prompt success,
+ * target probability, edit size, perplexity under the clean model and (with a
+ * judge) coherence; each cell file is written atomically.  Clean generations
+ * and bottleneck generations do not depend on the concept and are computed once
+ * per model (and layer/method) and scored for every concept. */
+#include "interv/sweep.h"
+#include "interv/eval.h"
+#include "interv/train.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    const iv_sweep_config *c;
+    const char *out;
+    const iv_sweep_progress *pr;
+    iv_prompt_set ps;
+    iv_concept_set cs;
+    iv_judge *judge;
+    int total, done, skipped;
+    struct timespec t0;
+} sweep;
+
+typedef struct { /* one generation pass over every prompt */
+    char **cont;          /* [n] continuation text */
+    double *edit;         /* [n] mean edit size (NAN = none) */
+    double *tprob;        /* [n] mean target mass over steps (NAN = none) */
+    double *ppl;          /* [n] */
+    int *ntok;            /* [n] continuation tokens */
+    double *coh;          /* [n] NAN = not measured */
+    double (*jd)[IV_JUDGE_K];
+    int *has_jd;
+    size_t n;
+} gen_pass;
+
+static double elapsed(const sweep *s) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - s->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - s->t0.tv_nsec);
+}
+
+static void progress(sweep *s, const char *what) {
+    if (s->pr && s->pr->fn) s->pr->fn(s->pr->user, what, s->done + s->skipped, s->total, elapsed(s));
+}
+
+static const char *model_name(const char *path, char *buf, size_t cap) {
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;
+    const char *b = path + n;
+    while (b > path && b[-1] != '/') b--;
+    snprintf(buf, cap, "%.*s", (int)(path + n - b), b);
+    char *dot = strrchr(buf, '.');
+    if (dot && !strcmp(dot, ".bin")) *dot = 0;
+    return buf;
+}
+
+static int mkdir_p(const char *path, iv_err *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return iv_errf(err, "%s: cannot create folder: %s", tmp, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return iv_errf(err, "%s: cannot create folder: %s", tmp, strerror(errno));
+    if (access(tmp, W_OK) != 0) return iv_errf(err, "%s: folder is not writable", tmp);
+    return 0;
+}
+
+static void cell_path(const sweep *s, const iv_cell *cell, char *buf, size_t cap) {
+    char id[256];
+    iv_cell_id(cell, id, sizeof id);
+    snprintf(buf, cap, "%s/cells/%s.jsonl", s->out, id);
+}
+
+static int cell_done(const sweep *s, const iv_cell *cell) {
+    char p[4096];
+    cell_path(s, cell, p, sizeof p);
+    return access(p, F_OK) == 0;
+}
+
+static void pass_free(gen_pass *g) {
+    if (!g->cont) return;
+    for (size_t i = 0; i < g->n; i++) free(g->cont[i]);
+    free(g->cont); free(g->edit); free(g->tprob); free(g->ppl); free(g->ntok); free(g->coh); free(g->jd); free(g->has_jd);
+    memset(g, 0, sizeof *g);
+}
+
+typedef struct {
+    const int32_t *tid;
+    const float *tw;
+    int nt;
+    double *sum;   /* [chunk] */
+    int *steps;    /* [chunk] */
+} step_acc;
+
+static void on_step(void *user, int prompt, int step, const float *probs, int vocab) {
+    (void)step;
+    step_acc *a = user;
+    double m = 0;
+    for (int i = 0; i < a->nt; i++)
+        if (a->tid[i] >= 0 && a->tid[i] < vocab) m += probs[a->tid[i]];
+    a->sum[prompt] += m;
+    a->steps[prompt]++;
+}
+
+/* Generates every prompt with meth (NULL = clean); targets for target probability. */
+static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const int32_t *tid, const float *tw, int nt,
+                    gen_pass *g, iv_err *err) {
+    size_t n = s->ps.n;
+    g->n = n;
+    g->cont = calloc(n, sizeof *g->cont);
+    g->edit = malloc(n * sizeof *g->edit);
+    g->tprob = malloc(n * sizeof *g->tprob);
+    g->ppl = malloc(n * sizeof *g->ppl);
+    g->ntok = calloc(n, sizeof *g->ntok);
+    g->coh = malloc(n * sizeof *g->coh);
+    g->jd = calloc(n, sizeof *g->jd);
+    g->has_jd = calloc(n, sizeof *g->has_jd);
+    iv_hooks hooks = {0};
+    if (meth && iv_method_install(meth, &hooks, err) != 0) return -1;
+    int B = s->c->batch;
+    int rc = 0;
+    for (size_t c0 = 0; c0 < n && rc == 0; c0 += (size_t)B) {
+        int k = (int)(n - c0 < (size_t)B ? n - c0 : (size_t)B);
+        int32_t **ids = calloc((size_t)k, sizeof *ids), **orig = calloc((size_t)k, sizeof *orig), **outs = calloc((size_t)k, sizeof *outs);
+        int *len = calloc((size_t)k, sizeof *len), *olen = calloc((size_t)k, sizeof *olen), *outn = calloc((size_t)k, sizeof *outn);
+        double *sum = calloc((size_t)k, sizeof *sum);
+        int *steps = calloc((size_t)k, sizeof *steps);
+        for (int i = 0; i < k && rc == 0; i++) {
+            const char *p = s->ps.p[c0 + (size_t)i].text;
+            char *fed = NULL;
+            size_t a, b;
+            if (meth) rc = iv_method_prompt(meth, p, &fed, err);
+            else fed = strdup(p);
+            if (rc == 0) rc = iv_tok_encode(m->tok, fed, strlen(fed), 1, &ids[i], &a, err);
+            if (rc == 0) rc = iv_tok_encode(m->tok, p, strlen(p), 1, &orig[i], &b, err);
+            len[i] = (int)a;
+            olen[i] = (int)b;
+            free(fed);
+        }
+        iv_gen_opts go = iv_gen_defaults();
+        go.max_new = s->c->max_new;
+        go.batch = k;
+        step_acc acc = {tid, tw, nt, sum, steps};
+        go.on_step = on_step;
+        go.user = &acc;
+        if (meth) iv_method_reset_stats(meth);
+        if (rc == 0) rc = iv_generate(m, (const int32_t *const *)ids, len, k, &go, meth ? &hooks : NULL, outs, outn, err);
+        for (int i = 0; i < k && rc == 0; i++) {
+            size_t j = c0 + (size_t)i;
+            double em = NAN;
+            int64_t ec = 0;
+            if (meth && iv_method_has_hook(meth)) { iv_method_row_stats(meth, i, &em, &ec); if (!ec) em = NAN; }
+            else if (meth) em = 0;
+            g->edit[j] = meth ? em : 0;
+            g->tprob[j] = steps[i] ? sum[i] / steps[i] : NAN;
+            /* the continuation is read after the user's prompt (not a prompting template) */
+            int tot = olen[i] + outn[i];
+            int32_t *all = malloc((size_t)(tot > 0 ? tot : 1) * sizeof *all);
+            memcpy(all, orig[i], (size_t)olen[i] * sizeof *all);
+            memcpy(all + olen[i], outs[i], (size_t)outn[i] * sizeof *all);
+            char *full = NULL, *pre = NULL;
+            size_t fl, pl;
+            rc = iv_tok_decode(m->tok, all, (size_t)tot, 1, &full, &fl, err);
+            if (rc == 0) rc = iv_tok_decode(m->tok, orig[i], (size_t)olen[i], 1, &pre, &pl, err);
+            if (rc == 0) g->cont[j] = strdup(fl >= pl && !memcmp(full, pre, pl) ? full + pl : full);
+            free(full); free(pre);
+            g->ntok[j] = outn[i];
+            g->ppl[j] = NAN;
+            if (rc == 0 && outn[i] > 0) {
+                float *lp = malloc((size_t)tot * sizeof *lp);
+                if (iv_score(m, all, tot, NULL, lp, err) != 0) rc = -1;
+                else g->ppl[j] = exp(iv_cont_nll(lp, olen[i], outn[i]) / outn[i]);
+                free(lp);
+            }
+            free(all);
+            g->coh[j] = NAN;
+            if (rc == 0 && s->judge) {
+                double ex, mass;
+                rc = iv_judge_score(s->judge, s->ps.p[j].text, g->cont[j], g->jd[j], &ex, &mass, err);
+                if (rc == 0) { g->coh[j] = ex; g->has_jd[j] = 1; }
+            }
+        }
+        for (int i = 0; i < k; i++) { free(ids[i]); free(orig[i]); free(outs[i]); }
+        free(ids); free(orig); free(outs); free(len); free(olen); free(outn); free(sum); free(steps);
+    }
+    return rc;
+}
+
+/* Writes one cell from a generation pass, with success for `concept`. */
+static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, const iv_concept *concept, iv_err *err) {
+    iv_record *r = calloc(g->n, sizeof *r);
+    for (size_t i = 0; i < g->n; i++) {
+        r[i].cell = *cell;
+        r[i].split = iv_prompt_split(&s->ps, i);
+        r[i].prompt_index = (int)i;
+        r[i].category = s->ps.categories[s->ps.p[i].category];
+        r[i].prompt = s->ps.p[i].text;
+        r[i].continuation = g->cont[i];
+        r[i].success = iv_success(s->ps.p[i].text, g->cont[i], (const char *const *)concept->forms, concept->n_forms,
+                                  s->c->match_prompt);
+        r[i].target_prob = g->tprob[i];
+        r[i].edit_size = g->edit[i];
+        r[i].perplexity = g->ppl[i];
+        r[i].cont_tokens = g->ntok[i];
+        r[i].coherence = g->coh[i];
+        r[i].has_judge_dist = g->has_jd[i];
+        if (g->has_jd[i]) memcpy(r[i].judge_dist, g->jd[i], sizeof r[i].judge_dist);
+    }
+    int rc = iv_cell_write(s->out, r, g->n, err);
+    free(r);
+    if (rc == 0) s->done++;
+    return rc;
+}
+
+/* Concept target tokens for target probability of passes without a method. */
+static int concept_targets(const iv_model *m, const char *concept, int32_t **ids, float **w, int *n, iv_err *err) {
+    return iv_concept_targets(m->tok, concept, 2, 1, 1, ids, w, n, err);
+}
+
+static int artifact_path(const sweep *s, const char *mname, iv_method_kind k, int layer, const char *concept,
+                         char *buf, size_t cap) {
+    switch (k) {
+    case IV_METHOD_TUNED: snprintf(buf, cap, "%s/artifacts/%s/tuned-lens", s->out, mname); return 1;
+    case IV_METHOD_SAE: snprintf(buf, cap, "%s/artifacts/%s/sae-L%d", s->out, mname, layer); return 1;
+    case IV_METHOD_STEERING: snprintf(buf, cap, "%s/artifacts/%s/steering-%s-L%d.safetensors", s->out, mname, concept, layer); return 1;
+    case IV_METHOD_PROBE: snprintf(buf, cap, "%s/artifacts/%s/probe-%s-L%d.safetensors", s->out, mname, concept, layer); return 1;
+    default: return 0;
+    }
+}
+
+static int load_pairs(const sweep *s, const char *concept, iv_pair_set *ps, iv_err *err) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s.csv", s->c->pairs_dir, concept);
+    return iv_pairs_load(p, ps, err);
+}
+
+/* Trains the artifact into path.tmp and renames it into place. */
+static int train_artifact(sweep *s, const iv_model *m, iv_method_kind k, int layer, const char *concept, const char *path,
+                          iv_err *err) {
+    char tmp[4200], what[256];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    snprintf(what, sizeof what, "training %s%s%s (layer %d)", iv_method_kind_name(k), concept ? " for " : "",
+             concept ? concept : "", layer);
+    progress(s, what);
+    int rc = 0;
+    if (k == IV_METHOD_STEERING || k == IV_METHOD_PROBE) {
+        iv_pair_set pairs;
+        if (load_pairs(s, concept, &pairs, err) != 0) return -1;
+        iv_texts pos = {pairs.pos, (int)pairs.n}, neg = {pairs.neg, (int)pairs.n};
+        if (k == IV_METHOD_STEERING) {
+            iv_steer_opts o = {0};
+            o.layer = layer;
+            o.act = iv_act_defaults();
+            float *dir = calloc((size_t)m->cfg.dim, sizeof *dir);
+            rc = iv_train_steering(m, &pos, &neg, &o, dir, err);
+            if (rc == 0) rc = iv_steering_save(tmp, dir, m->cfg.dim, layer, concept, 0, (int)pairs.n, err);
+            free(dir);
+        } else {
+            iv_probe_opts o = iv_probe_defaults();
+            o.layer = layer;
+            o.seed = s->c->seed;
+            iv_probe pr = {0};
+            rc = iv_train_probe(m, &pos, &neg, &o, &pr, err);
+            if (rc == 0) rc = iv_probe_save(tmp, &pr, layer, concept, o.l1, err);
+            iv_probe_free(&pr);
+        }
+        iv_pairs_free(&pairs);
+    } else {
+        iv_texts corpus = {0}, held = {0};
+        rc = iv_texts_read_paragraphs(s->c->corpus, &corpus, err);
+        if (rc == 0 && s->c->heldout) rc = iv_texts_read_paragraphs(s->c->heldout, &held, err);
+        if (rc == 0 && k == IV_METHOD_TUNED) {
+            iv_lens_opts o = iv_lens_defaults();
+            o.seed = s->c->seed;
+            if (s->c->lens_steps) o.steps = s->c->lens_steps;
+            iv_tuned_lens tl = {0};
+            rc = iv_train_tuned_lens(m, &corpus, s->c->heldout ? &held : NULL, &o, &tl, err);
+            if (rc == 0) rc = iv_tuned_lens_save(tmp, &tl, m->path, err);
+            iv_tuned_lens_free(&tl);
+        } else if (rc == 0) {
+            iv_sae_opts o = iv_sae_defaults();
+            o.layer = layer;
+            o.seed = s->c->seed;
+            o.topk = s->c->sae_k;
+            if (s->c->sae_d) o.d_sae = s->c->sae_d;
+            if (s->c->sae_steps) o.steps = s->c->sae_steps;
+            iv_sae sae = {0};
+            rc = iv_train_sae(m, &corpus, s->c->heldout ? &held : NULL, &o, &sae, err);
+            if (rc == 0) rc = iv_sae_save(tmp, &sae, m->path, err);
+            iv_sae_free(&sae);
+        }
+        iv_texts_free(&corpus);
+        if (s->c->heldout) iv_texts_free(&held);
+    }
+    if (rc == 0 && rename(tmp, path) != 0) rc = iv_errf(err, "%s: cannot move the trained artifact into place: %s", path, strerror(errno));
+    return rc;
+}
+
+static int ensure_artifact(sweep *s, const iv_model *m, const char *mname, iv_method_kind k, int layer,
+                           const char *concept, char *path, size_t cap, iv_err *err) {
+    if (!artifact_path(s, mname, k, layer, concept, path, cap)) { path[0] = 0; return 0; }
+    if (access(path, F_OK) == 0) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/artifacts/%s", s->out, mname);
+    if (mkdir_p(dir, err) != 0) return -1;
+    return train_artifact(s, m, k, layer, k == IV_METHOD_TUNED || k == IV_METHOD_SAE ? NULL : concept, path, err);
+}
+
+static int make_method(sweep *s, const iv_model *m, iv_method_kind k, int layer, const char *concept, double alpha,
+                       iv_method_mode mode, const char *artifact, iv_method **out, iv_err *err) {
+    iv_method_opts o = iv_method_defaults();
+    o.kind = k;
+    o.layer = layer;
+    o.mode = mode;
+    o.alpha = (float)alpha;
+    o.at = s->c->at;
+    o.concept = concept;
+    o.artifact = artifact && artifact[0] ? artifact : NULL;
+    o.keep_sae_error = s->c->keep_sae_error;
+    o.normed = s->c->normed;
+    o.prompt_template = s->c->prompt_template;
+    char pairs[4096];
+    snprintf(pairs, sizeof pairs, "%s/%s.csv", s->c->pairs_dir, concept);
+    if (k == IV_METHOD_SAE) o.pairs = pairs;
+    return iv_method_create(m, &o, out, err);
+}
+
+static int run_model(sweep *s, const char *path, iv_err *err) {
+    const iv_sweep_config *c = s->c;
+    char mname[256];
+    model_name(path, mname, sizeof mname);
+    /* nothing to do for this model? then do not even load it */
+    iv_model *m = NULL;
+    if (iv_model_load(path, NULL, &m, err) != 0) return -1;
+    int rc = 0;
+    if (!m->tok) { iv_model_free(m); return iv_errf(err, "%s: no tokenizer found beside the model", path); }
+    for (int l = 0; l < c->n_layers; l++)
+        if (c->layers[l] >= m->cfg.n_layers) {
+            rc = iv_errf(err, "%s: layer %d out of range for %s (%d layers)", c->path, c->layers[l], path, m->cfg.n_layers);
+            iv_model_free(m);
+            return rc;
+        }
+    /* clean: one pass, a cell per concept */
+    gen_pass g = {0};
+    for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
+        iv_cell cell = {mname, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN};
+        if (cell_done(s, &cell)) continue;
+        int32_t *tid; float *tw; int nt;
+        if (concept_targets(m, c->concepts[ci], &tid, &tw, &nt, err) != 0) { rc = -1; break; }
+        progress(s, "clean generations");
+        pass_free(&g); /* target probability is per concept */
+        rc = run_pass(s, m, NULL, tid, tw, nt, &g, err);
+        if (rc == 0) rc = write_cell(s, &cell, &g, iv_concept_find(&s->cs, c->concepts[ci]), err);
+        free(tid); free(tw);
+        progress(s, "clean");
+    }
+    pass_free(&g);
+    for (int li = 0; li < c->n_layers && rc == 0; li++) {
+        int layer = c->layers[li];
+        for (int mi = 0; mi < c->n_methods && rc == 0; mi++) {
+            iv_method_kind k = c->methods[mi];
+            const char *kn = iv_method_kind_name(k);
+            int has_bn = c->bottleneck && (k == IV_METHOD_LOGIT || k == IV_METHOD_TUNED || k == IV_METHOD_SAE);
+            int na;
+            const double *alphas = iv_sweep_alphas(c, k, &na);
+            if (k == IV_METHOD_PROMPTING) na = 1; /* no strength: one cell per concept */
+            for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
+                const char *concept = c->concepts[ci];
+                const iv_concept *cc = iv_concept_find(&s->cs, concept);
+                char art[4096];
+                int any = 0;
+                if (has_bn) { iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK}; any |= !cell_done(s, &b); }
+                for (int ai = 0; ai < na; ai++) {
+                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, k == IV_METHOD_PROMPTING ? 0 : alphas[ai], IV_MODE_EDIT};
+                    any |= !cell_done(s, &e);
+                }
+                if (!any) continue;
+                if (ensure_artifact(s, m, mname, k, layer, concept, art, sizeof art, err) != 0) { rc = -1; break; }
+                if (has_bn) {
+                    iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK};
+                    if (!cell_done(s, &b)) {
+                        iv_method *meth;
+                        char what[256];
+                        snprintf(what, sizeof what, "%s bottleneck L%d %s", kn, layer, concept);
+                        progress(s, what);
+                        if (make_method(s, m, k, layer, concept, 0, IV_MMODE_BOTTLENECK, art, &meth, err) != 0) { rc = -1; break; }
+                        const int32_t *tid; const float *tw; int nt;
+                        iv_method_targets(meth, &tid, &tw, &nt);
+                        rc = run_pass(s, m, meth, tid, tw, nt, &g, err);
+                        if (rc == 0) rc = write_cell(s, &b, &g, cc, err);
+                        pass_free(&g);
+                        iv_method_free(meth);
+                    }
+                }
+                for (int ai = 0; ai < na && rc == 0; ai++) {
+                    double alpha = k == IV_METHOD_PROMPTING ? 0 : alphas[ai];
+                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, alpha, IV_MODE_EDIT};
+                    if (cell_done(s, &e)) continue;
+                    char what[256];
+                    snprintf(what, sizeof what, "%s L%d %s a=%g", kn, layer, concept, alpha);
+                    progress(s, what);
+                    iv_method *meth;
+                    if (make_method(s, m, k, layer, concept, alpha, IV_MMODE_EDIT, art, &meth, err) != 0) { rc = -1; break; }
+                    const int32_t *tid; const float *tw; int nt;
+                    iv_method_targets(meth, &tid, &tw, &nt);
+                    rc = run_pass(s, m, meth, tid, tw, nt, &g, err);
+                    if (rc == 0) rc = write_cell(s, &e, &g, cc, err);
+                    pass_free(&g);
+                    iv_method_free(meth);
+                }
+            }
+        }
+    }
+    pass_free(&g);
+    iv_model_free(m);
+    return rc;
+}
+
+static int count_cells(sweep *s) {
+    const iv_sweep_config *c = s->c;
+    int total = 0, done = 0;
+    for (int mi = 0; mi < c->n_models; mi++) {
+        char mname[256];
+        model_name(c->models[mi], mname, sizeof mname);
+        for (int ci = 0; ci < c->n_concepts; ci++) {
+            const char *concept = c->concepts[ci];
+            iv_cell cl = {mname, "none", (char *)concept, -1, 0, IV_MODE_CLEAN};
+            total++; done += cell_done(s, &cl);
+            for (int li = 0; li < c->n_layers; li++)
+                for (int k = 0; k < c->n_methods; k++) {
+                    iv_method_kind kk = c->methods[k];
+                    const char *kn = iv_method_kind_name(kk);
+                    if (c->bottleneck && (kk == IV_METHOD_LOGIT || kk == IV_METHOD_TUNED || kk == IV_METHOD_SAE)) {
+                        iv_cell b = {mname, (char *)kn, (char *)concept, c->layers[li], 0, IV_MODE_BOTTLENECK};
+                        total++; done += cell_done(s, &b);
+                    }
+                    int na;
+                    const double *al = iv_sweep_alphas(c, kk, &na);
+                    if (kk == IV_METHOD_PROMPTING) na = 1;
+                    for (int a = 0; a < na; a++) {
+                        iv_cell e = {mname, (char *)kn, (char *)concept, c->layers[li], kk == IV_METHOD_PROMPTING ? 0 : al[a], IV_MODE_EDIT};
+                        total++; done += cell_done(s, &e);
+                    }
+                }
+        }
+    }
+    s->total = total;
+    return done;
+}
+
+int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_progress *pr, int *n_done, int *n_skipped,
+                 iv_err *err) {
+    sweep s = {0};
+    s.c = c;
+    s.out = out_dir;
+    s.pr = pr;
+    clock_gettime(CLOCK_MONOTONIC, &s.t0);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/cells", out_dir);
+    if (mkdir_p(p, err) != 0) return -1;
+    if (iv_prompts_load(c->prompts, &s.ps, err) != 0) return -1;
+    int rc = iv_concepts_load(c->concepts_file, &s.cs, err);
+    for (int i = 0; rc == 0 && i < c->n_concepts; i++)
+        if (!iv_concept_find(&s.cs, c->concepts[i]))
+            rc = iv_errf(err, "%s: unknown concept '%s' (not in %s)", c->path, c->concepts[i], c->concepts_file);
+    for (int i = 0; rc == 0 && i < c->n_concepts; i++) { /* pairs must exist before hours of work start */
+        int needs = 0;
+        for (int k = 0; k < c->n_methods; k++)
+            needs |= c->methods[k] == IV_METHOD_STEERING || c->methods[k] == IV_METHOD_PROBE;
+        if (!needs) break;
+        iv_pair_set ps;
+        if (load_pairs(&s, c->concepts[i], &ps, err) != 0) rc = -1;
+        else iv_pairs_free(&ps);
+    }
+    /* keep a copy of the configuration with the results */
+    if (rc == 0) {
+        char *text;
+        size_t len;
+        snprintf(p, sizeof p, "%s/config.txt", out_dir);
+        if (iv_read_file(c->path, &text, &len, err) == 0) { rc = iv_write_atomic(p, text, len, err); free(text); }
+        else rc = -1;
+    }
+    if (rc == 0 && c->judge && iv_judge_open(c->judge, c->judge_template, &s.judge, err) != 0) rc = -1;
+    if (rc == 0) {
+        s.skipped = count_cells(&s);
+        progress(&s, s.skipped ? "resuming" : "starting");
+    }
+    for (int i = 0; rc == 0 && i < c->n_models; i++) rc = run_model(&s, c->models[i], err);
+    if (rc == 0) progress(&s, "done");
+    if (s.judge) iv_judge_free(s.judge);
+    iv_prompts_free(&s.ps);
+    iv_concepts_free(&s.cs);
+    if (n_done) *n_done = s.done;
+    if (n_skipped) *n_skipped = s.skipped;
+    return rc;
+}

