@@ -1,19 +1,86 @@
 /* Numeric kernels.  The only place in interv with SIMD intrinsics (src/kernels/);
- * every optimised kernel has a portable reference twin (`*_ref`) that the unit
- * tests compare against.  Threads come from OpenMP (omp_set_num_threads). */
+ * every optimised kernel has a portable reference twin (`*_ref`, plain loops with
+ * double accumulation) that the unit tests compare against.
+ *
+ * Threads: iv_linear uses OpenMP (omp_get_max_threads() of the calling thread)
+ * and OpenBLAS's SGEMM.  The small helpers (norms, softmax, attention) are
+ * single-threaded so callers may run them inside their own parallel loops.
+ * Instruction set: chosen once from the CPU (AVX-512, else AVX2+FMA+F16C, else
+ * portable C); the library builds with any -march. */
 #ifndef INTERV_KERNELS_H
 #define INTERV_KERNELS_H
 #include "interv/tensor.h"
 
-/* y[b,o] = sum_i W(o,i) x[b,i] (+ bias[o])  for b < B.
+/* ---- configuration ---------------------------------------------------------- */
+
+/* Sets the thread count used by later kernel calls from this thread: OpenMP's
+ * (omp_set_num_threads) and OpenBLAS's.  n <= 0 means one per online CPU. */
+void iv_kernels_set_threads(int n);
+/* The OpenMP thread count later calls from this thread will use. */
+int iv_kernels_threads(void);
+
+typedef enum { IV_ISA_SCALAR = 0, IV_ISA_AVX2 = 1, IV_ISA_AVX512 = 2 } iv_isa;
+
+/* The instruction set in use.  Default: the best the CPU supports, lowered by the
+ * environment variable IV_ISA=scalar|avx2|avx512 if set. */
+iv_isa iv_kernels_isa(void);
+/* Selects an instruction set (process-wide; for tests and benchmarks), clamped to
+ * what the CPU supports.  Returns the one now in use. */
+iv_isa iv_kernels_set_isa(iv_isa want);
+const char *iv_isa_name(iv_isa isa);
+
+/* ---- matrix products ------------------------------------------------------------ */
+
+/* y[b,o] = sum_i W(o,i) x[b,i] (+ bias[o])  for b < B, o < W->out.
  * y: [B, W->out] row-major; x: [B, W->in] row-major; bias: [W->out] or NULL.
- * Batch 1 is bandwidth-bound (streamed dot products over W); B > 1 goes through
- * SGEMM, converting bf16/f16 weight tiles to f32 on the fly. */
+ * y must not overlap x or W.  Both layouts, any stride >= the row length.
+ * Batch 1 is bandwidth-bound: SIMD dot products over W's rows (IV_OUT_IN), or
+ * row-streaming multiply-adds split over threads by input rows (IV_IN_OUT).
+ * Small batches use a register-tiled kernel that reads W once for all rows;
+ * larger ones SGEMM (f32 weights directly; bf16/f16 weights converted to f32 in
+ * per-thread tiles, during which OpenBLAS is held at 1 thread).
+ * Accumulation is f32: |y - y_ref| <= ~1e-6 * sum_i |W(o,i) x[b,i]|. */
 void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *bias);
 void iv_linear_ref(float *y, const float *x, int B, const iv_wmat *W, const float *bias);
 
 /* Dot product of f32 x with n elements of type t at w. */
 float iv_dot(const float *x, const void *w, iv_dtype t, int64_t n);
 float iv_dot_ref(const float *x, const void *w, iv_dtype t, int64_t n);
+
+/* ---- per-vector operations (n >= 1; y may equal x) ------------------------------ */
+
+/* RMSNorm: y[i] = x[i] / sqrt(mean_j x[j]^2 + eps) * (w ? w_add + w[i] : 1).
+ * w_add is 0 for Llama, 1 for Gemma ("(1 + weight)"). */
+void iv_rmsnorm(float *y, const float *x, const float *w, float w_add, float eps, int64_t n);
+void iv_rmsnorm_ref(float *y, const float *x, const float *w, float w_add, float eps, int64_t n);
+
+/* LayerNorm: y[i] = (x[i] - m) / sqrt(v + eps) * (w ? w[i] : 1) + (b ? b[i] : 0),
+ * m = mean(x), v = mean((x - m)^2) (biased, as PyTorch). */
+void iv_layernorm(float *y, const float *x, const float *w, const float *b, float eps, int64_t n);
+void iv_layernorm_ref(float *y, const float *x, const float *w, const float *b, float eps,
+                      int64_t n);
+
+/* x[i] = exp(x[i] - max) / sum_j exp(x[j] - max).  -INFINITY entries (masked
+ * positions) become 0; if every entry is -INFINITY all become 0. */
+void iv_softmax_inplace(float *x, int64_t n);
+void iv_softmax_inplace_ref(float *x, int64_t n);
+
+/* y[i] += a * x[i]. */
+void iv_axpy(float *y, float a, const float *x, int64_t n);
+void iv_axpy_ref(float *y, float a, const float *x, int64_t n);
+
+/* ---- attention over a KV cache of f32 rows ------------------------------------ */
+
+/* scores[t] = scale * sum_j q[j] k[t*ldk + j]   for t < n, j < hd.
+ * q: [hd]; k: n rows of hd floats, ldk floats apart (ldk >= hd). */
+void iv_attn_scores(float *scores, const float *q, const float *k, int64_t ldk, int n, int hd,
+                    float scale);
+void iv_attn_scores_ref(float *scores, const float *q, const float *k, int64_t ldk, int n, int hd,
+                        float scale);
+
+/* out[j] = sum_t p[t] v[t*ldv + j]   for j < hd, t < n (out is overwritten).
+ * p: [n] (attention probabilities); v: n rows, ldv floats apart. */
+void iv_attn_mix(float *out, const float *p, const float *v, int64_t ldv, int n, int hd);
+void iv_attn_mix_ref(float *out, const float *p, const float *v, int64_t ldv, int n, int hd);
 
 #endif

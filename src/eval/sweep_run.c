@@ -31,7 +31,8 @@ typedef struct {
 typedef struct { /* one generation pass over every prompt */
     char **cont;          /* [n] continuation text */
     double *edit;         /* [n] mean edit size (NAN = none) */
-    double *tprob;        /* [n] mean target mass over steps (NAN = none) */
+    double *tprob;        /* [nsets][n] mean target mass over steps, per concept (NAN = none) */
+    int nsets;
     double *ppl;          /* [n] */
     int *ntok;            /* [n] continuation tokens */
     double *coh;          /* [n] NAN = not measured */
@@ -94,32 +95,46 @@ static void pass_free(gen_pass *g) {
     memset(g, 0, sizeof *g);
 }
 
+/* Target tokens of every concept scored from one generation pass. */
 typedef struct {
-    const int32_t *tid;
-    const float *tw;
-    int nt;
-    double *sum;   /* [chunk] */
+    int nsets;
+    int32_t **tid;  /* [nsets][nt[k]] */
+    int *nt;        /* [nsets] */
+} target_sets;
+
+static void targets_free(target_sets *t) {
+    for (int k = 0; k < t->nsets; k++) free(t->tid[k]);
+    free(t->tid); free(t->nt);
+    memset(t, 0, sizeof *t);
+}
+
+typedef struct {
+    const target_sets *ts;
+    int chunk;
+    double *sum;   /* [nsets][chunk] */
     int *steps;    /* [chunk] */
 } step_acc;
 
 static void on_step(void *user, int prompt, int step, const float *probs, int vocab) {
     (void)step;
     step_acc *a = user;
-    double m = 0;
-    for (int i = 0; i < a->nt; i++)
-        if (a->tid[i] >= 0 && a->tid[i] < vocab) m += probs[a->tid[i]];
-    a->sum[prompt] += m;
+    for (int k = 0; k < a->ts->nsets; k++) {
+        double m = 0;
+        for (int i = 0; i < a->ts->nt[k]; i++)
+            if (a->ts->tid[k][i] >= 0 && a->ts->tid[k][i] < vocab) m += probs[a->ts->tid[k][i]];
+        a->sum[(size_t)k * a->chunk + prompt] += m;
+    }
     a->steps[prompt]++;
 }
 
 /* Generates every prompt with meth (NULL = clean); targets for target probability. */
-static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const int32_t *tid, const float *tw, int nt,
-                    gen_pass *g, iv_err *err) {
+static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_sets *ts, gen_pass *g, iv_err *err) {
     size_t n = s->ps.n;
     g->n = n;
+    g->nsets = ts->nsets;
     g->cont = calloc(n, sizeof *g->cont);
     g->edit = malloc(n * sizeof *g->edit);
-    g->tprob = malloc(n * sizeof *g->tprob);
+    g->tprob = malloc((size_t)ts->nsets * n * sizeof *g->tprob);
     g->ppl = malloc(n * sizeof *g->ppl);
     g->ntok = calloc(n, sizeof *g->ntok);
     g->coh = malloc(n * sizeof *g->coh);
@@ -133,7 +148,7 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const int32_t 
         int k = (int)(n - c0 < (size_t)B ? n - c0 : (size_t)B);
         int32_t **ids = calloc((size_t)k, sizeof *ids), **orig = calloc((size_t)k, sizeof *orig), **outs = calloc((size_t)k, sizeof *outs);
         int *len = calloc((size_t)k, sizeof *len), *olen = calloc((size_t)k, sizeof *olen), *outn = calloc((size_t)k, sizeof *outn);
-        double *sum = calloc((size_t)k, sizeof *sum);
+        double *sum = calloc((size_t)k * ts->nsets, sizeof *sum);
         int *steps = calloc((size_t)k, sizeof *steps);
         for (int i = 0; i < k && rc == 0; i++) {
             const char *p = s->ps.p[c0 + (size_t)i].text;
@@ -150,7 +165,7 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const int32_t 
         iv_gen_opts go = iv_gen_defaults();
         go.max_new = s->c->max_new;
         go.batch = k;
-        step_acc acc = {tid, tw, nt, sum, steps};
+        step_acc acc = {ts, k, sum, steps};
         go.on_step = on_step;
         go.user = &acc;
         if (meth) iv_method_reset_stats(meth);
@@ -162,7 +177,8 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const int32_t 
             if (meth && iv_method_has_hook(meth)) { iv_method_row_stats(meth, i, &em, &ec); if (!ec) em = NAN; }
             else if (meth) em = 0;
             g->edit[j] = meth ? em : 0;
-            g->tprob[j] = steps[i] ? sum[i] / steps[i] : NAN;
+            for (int t = 0; t < ts->nsets; t++)
+                g->tprob[(size_t)t * n + j] = steps[i] ? sum[(size_t)t * k + i] / steps[i] : NAN;
             /* the continuation is read after the user's prompt (not a prompting template) */
             int tot = olen[i] + outn[i];
             int32_t *all = malloc((size_t)(tot > 0 ? tot : 1) * sizeof *all);
@@ -197,7 +213,7 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const int32_t 
 }
 
 /* Writes one cell from a generation pass, with success for `concept`. */
-static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, const iv_concept *concept, iv_err *err) {
+static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, int set, const iv_concept *concept, iv_err *err) {
     iv_record *r = calloc(g->n, sizeof *r);
     for (size_t i = 0; i < g->n; i++) {
         r[i].cell = *cell;
@@ -208,7 +224,7 @@ static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, const iv
         r[i].continuation = g->cont[i];
         r[i].success = iv_success(s->ps.p[i].text, g->cont[i], (const char *const *)concept->forms, concept->n_forms,
                                   s->c->match_prompt);
-        r[i].target_prob = g->tprob[i];
+        r[i].target_prob = g->tprob[(size_t)set * g->n + i];
         r[i].edit_size = g->edit[i];
         r[i].perplexity = g->ppl[i];
         r[i].cont_tokens = g->ntok[i];
@@ -222,9 +238,36 @@ static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, const iv
     return rc;
 }
 
-/* Concept target tokens for target probability of passes without a method. */
-static int concept_targets(const iv_model *m, const char *concept, int32_t **ids, float **w, int *n, iv_err *err) {
-    return iv_concept_targets(m->tok, concept, 2, 1, 1, ids, w, n, err);
+/* Target tokens of every concept of the sweep (for passes shared by concepts). */
+static int all_targets(const sweep *s, const iv_model *m, target_sets *ts, iv_err *err) {
+    int n = s->c->n_concepts;
+    ts->nsets = n;
+    ts->tid = calloc((size_t)n, sizeof *ts->tid);
+    ts->nt = calloc((size_t)n, sizeof *ts->nt);
+    for (int k = 0; k < n; k++) {
+        float *w;
+        if (iv_concept_targets(m->tok, s->c->concepts[k], 2, 1, 1, &ts->tid[k], &w, &ts->nt[k], err) != 0) {
+            iv_err_prefix(err, "%s: concept '%s'", s->c->path, s->c->concepts[k]);
+            targets_free(ts);
+            return -1;
+        }
+        free(w);
+    }
+    return 0;
+}
+
+/* The one target set of a method's own concept. */
+static void method_targets(const iv_method *meth, target_sets *ts) {
+    const int32_t *tid;
+    const float *tw;
+    int nt;
+    iv_method_targets(meth, &tid, &tw, &nt);
+    ts->nsets = 1;
+    ts->tid = malloc(sizeof *ts->tid);
+    ts->nt = malloc(sizeof *ts->nt);
+    ts->tid[0] = malloc((size_t)(nt ? nt : 1) * sizeof(int32_t));
+    memcpy(ts->tid[0], tid, (size_t)nt * sizeof(int32_t));
+    ts->nt[0] = nt;
 }
 
 static int artifact_path(const sweep *s, const char *mname, iv_method_kind k, int layer, const char *concept,
@@ -350,18 +393,18 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
             iv_model_free(m);
             return rc;
         }
-    /* clean: one pass, a cell per concept */
+    /* clean: one pass shared by every concept */
     gen_pass g = {0};
+    target_sets all = {0};
+    if (all_targets(s, m, &all, err) != 0) { iv_model_free(m); return -1; }
     for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
         iv_cell cell = {mname, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN};
         if (cell_done(s, &cell)) continue;
-        int32_t *tid; float *tw; int nt;
-        if (concept_targets(m, c->concepts[ci], &tid, &tw, &nt, err) != 0) { rc = -1; break; }
-        progress(s, "clean generations");
-        pass_free(&g); /* target probability is per concept */
-        rc = run_pass(s, m, NULL, tid, tw, nt, &g, err);
-        if (rc == 0) rc = write_cell(s, &cell, &g, iv_concept_find(&s->cs, c->concepts[ci]), err);
-        free(tid); free(tw);
+        if (!g.cont) {
+            progress(s, "clean generations");
+            rc = run_pass(s, m, NULL, &all, &g, err);
+        }
+        if (rc == 0) rc = write_cell(s, &cell, &g, ci, iv_concept_find(&s->cs, c->concepts[ci]), err);
         progress(s, "clean");
     }
     pass_free(&g);
@@ -374,6 +417,7 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
             int na;
             const double *alphas = iv_sweep_alphas(c, k, &na);
             if (k == IV_METHOD_PROMPTING) na = 1; /* no strength: one cell per concept */
+            gen_pass bn = {0};
             for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
                 const char *concept = c->concepts[ci];
                 const iv_concept *cc = iv_concept_find(&s->cs, concept);
@@ -386,21 +430,18 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
                 }
                 if (!any) continue;
                 if (ensure_artifact(s, m, mname, k, layer, concept, art, sizeof art, err) != 0) { rc = -1; break; }
-                if (has_bn) {
+                if (has_bn) { /* the round trip does not depend on the concept: one pass for all */
                     iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK};
-                    if (!cell_done(s, &b)) {
+                    if (!cell_done(s, &b) && !bn.cont) {
                         iv_method *meth;
                         char what[256];
-                        snprintf(what, sizeof what, "%s bottleneck L%d %s", kn, layer, concept);
+                        snprintf(what, sizeof what, "%s bottleneck L%d", kn, layer);
                         progress(s, what);
                         if (make_method(s, m, k, layer, concept, 0, IV_MMODE_BOTTLENECK, art, &meth, err) != 0) { rc = -1; break; }
-                        const int32_t *tid; const float *tw; int nt;
-                        iv_method_targets(meth, &tid, &tw, &nt);
-                        rc = run_pass(s, m, meth, tid, tw, nt, &g, err);
-                        if (rc == 0) rc = write_cell(s, &b, &g, cc, err);
-                        pass_free(&g);
+                        rc = run_pass(s, m, meth, &all, &bn, err);
                         iv_method_free(meth);
                     }
+                    if (rc == 0 && !cell_done(s, &b)) rc = write_cell(s, &b, &bn, ci, cc, err);
                 }
                 for (int ai = 0; ai < na && rc == 0; ai++) {
                     double alpha = k == IV_METHOD_PROMPTING ? 0 : alphas[ai];
@@ -411,17 +452,20 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
                     progress(s, what);
                     iv_method *meth;
                     if (make_method(s, m, k, layer, concept, alpha, IV_MMODE_EDIT, art, &meth, err) != 0) { rc = -1; break; }
-                    const int32_t *tid; const float *tw; int nt;
-                    iv_method_targets(meth, &tid, &tw, &nt);
-                    rc = run_pass(s, m, meth, tid, tw, nt, &g, err);
-                    if (rc == 0) rc = write_cell(s, &e, &g, cc, err);
+                    target_sets own = {0};
+                    method_targets(meth, &own);
+                    rc = run_pass(s, m, meth, &own, &g, err);
+                    if (rc == 0) rc = write_cell(s, &e, &g, 0, cc, err);
+                    targets_free(&own);
                     pass_free(&g);
                     iv_method_free(meth);
                 }
             }
+            pass_free(&bn);
         }
     }
     pass_free(&g);
+    targets_free(&all);
     iv_model_free(m);
     return rc;
 }

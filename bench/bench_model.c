@@ -1,0 +1,370 @@
+/* bench_model: one run that puts the kernels and the forward pass next to the
+ * machine's limits.
+ *   1. memory read bandwidth (multi-threaded read of a 1 GiB buffer, best 4 MiB slice)
+ *   2. SGEMM peak (cblas_sgemm 1536^3, best of 6)
+ *   3. iv_linear throughput on the big matrices of each shape
+ *   4. random-weight models built in memory (GPT-2-small f32 and bf16, a ~1.1B
+ *      Llama in bf16): prefill tokens/s, batch-1 decode ms/token against the
+ *      bandwidth floor, batch-32 decode tokens/s against the SGEMM peak.
+ * Every measurement at 1 thread and at all CPUs.  Prints markdown tables.
+ * Usage: bench_model [--no-1b] [--threads N]
+ * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
+ * re-executing once; the output says so. */
+#include "interv/kernels.h"
+#include "interv/model.h"
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- random fill (per-thread xorshift; values of size ~2^-6) ---------------- */
+static uint64_t mix(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static void fill_random(void *p, iv_dtype t, size_t n, uint64_t seed) {
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), id = omp_get_thread_num();
+        size_t a = n * id / nt, b = n * (id + 1) / nt;
+        uint64_t s = mix(seed + (uint64_t)id);
+        for (size_t i = a; i < b; i++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            uint32_t r = (uint32_t)s, sign = (uint32_t)(s >> 40) & 1u;
+            if (t == IV_F32) ((uint32_t *)p)[i] = sign << 31 | 121u << 23 | (r & 0x7fffffu);
+            else ((uint16_t *)p)[i] = (uint16_t)(sign << 15 | 121u << 7 | (r & 0x7fu));
+        }
+    }
+}
+
+/* ---- 1. bandwidth ------------------------------------------------------------ */
+/* Times 4 MiB slices one at a time while
+ * walking a 1 GiB buffer several times, and keeps the best slice (a slice is revisited only after 1 GiB, so it is never in
+ * cache): short timed
+ * intervals survive a busy machine better than one long scan. */
+static double bandwidth(int nt) {
+    size_t n = (size_t)1 << 28, sl = (size_t)1 << 20; /* 1 GiB, 4 MiB slices (floats) */
+    float *a = malloc(n * sizeof(float)); /* [n] */
+    if (!a) return 0;
+    iv_kernels_set_threads(nt);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) a[i] = (float)(i & 7);
+    double best = 1e30, sink = 0;
+    for (int rep = 0; rep < 4; rep++)
+        for (size_t s0 = 0; s0 < n; s0 += sl) {
+            double t0 = now(), s = 0;
+            /* the library's SIMD dot of a slice with itself: one read stream */
+#pragma omp parallel for schedule(static) reduction(+ : s)
+            for (size_t c = s0; c < s0 + sl; c += 1 << 16) s += iv_dot(a + c, a + c, IV_F32, 1 << 16);
+            double dt = now() - t0;
+            sink += s;
+            if (dt < best) best = dt;
+        }
+    free(a);
+    if (sink == 42) puts("");
+    return sl * sizeof(float) / best / 1e9;
+}
+
+/* ---- 2. SGEMM peak ------------------------------------------------------------- */
+static double sgemm_peak(int nt) {
+    const int n = 1536; /* ~7 GFLOP: long enough for peak, short enough to dodge preemption */
+    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
+    if (!a || !b || !c) { free(a); free(b); free(c); return 0; }
+    fill_random(a, IV_F32, (size_t)n * n, 1);
+    fill_random(b, IV_F32, (size_t)n * n, 2);
+    iv_kernels_set_threads(nt);
+    double best = 1e30;
+    for (int rep = 0; rep < 6; rep++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    free(a); free(b); free(c);
+    return 2.0 * n * n * n / best / 1e9;
+}
+
+/* ---- 3. iv_linear ---------------------------------------------------------------- */
+typedef struct { double bw, peak; } limits;
+
+static void bench_linear(const char *name, iv_dtype t, iv_layout lay, int64_t out, int64_t in, int nt,
+                         const limits *lim) {
+    size_t ne = (size_t)out * in, bytes = ne * iv_dtype_size(t);
+    int ncopy = (int)((160u << 20) / bytes) + 1; /* rotate copies: weights come from DRAM, not L3 */
+    void *w = malloc(ncopy * bytes);
+    float *x = malloc((size_t)128 * in * 4), *y = malloc((size_t)128 * out * 4); /* [B, in] [B, out] */
+    if (!w || !x || !y) { free(w); free(x); free(y); return; }
+    fill_random(w, t, ne * ncopy, 3);
+    fill_random(x, IV_F32, (size_t)128 * in, 4);
+    iv_wmat W = {w, t, lay, out, in, lay == IV_OUT_IN ? in : out};
+    iv_kernels_set_threads(nt);
+    const int Bs[] = {1, 8, 32, 128};
+    for (int q = 0; q < 4; q++) {
+        int B = Bs[q];
+        iv_linear(y, x, B, &W, NULL); /* warm */
+        double best = 1e30, budget = now() + 0.4;
+        for (int rep = 0; rep < 50 && (rep < 2 || now() < budget); rep++) {
+            W.data = (const char *)w + (size_t)(rep % ncopy) * bytes;
+            double t0 = now();
+            iv_linear(y, x, B, &W, NULL);
+            double dt = now() - t0;
+            if (dt < best) best = dt;
+        }
+        double gbs = ne * iv_dtype_size(t) / best / 1e9, gf = 2.0 * ne * B / best / 1e9;
+        printf("| %s %s %s %lldx%lld | %d | %d | %.3f | %.1f (%.0f%%) | %.1f (%.0f%%) |\n", name,
+               iv_dtype_name(t), lay == IV_OUT_IN ? "out×in" : "in×out", (long long)out, (long long)in,
+               B, nt, best * 1e3, gbs, 100 * gbs / lim->bw, gf, 100 * gf / lim->peak);
+    }
+    free(w); free(x); free(y);
+}
+
+/* ---- 4. random models ----------------------------------------------------------- */
+typedef struct {
+    const char *name;
+    iv_arch arch;
+    int d, L, nh, nkv, hidden, V, ctx;
+    iv_dtype dt;
+} shape;
+
+typedef struct {
+    iv_model m;
+    void *blob;          /* all weight matrices */
+    float *ones, *zeros; /* [max vector length] shared by every norm weight / bias */
+    double layer_params, head_params; /* matmul weights per token: blocks, lm_head */
+} rmodel;
+
+static iv_wmat view(char **cur, iv_dtype t, iv_layout lay, int64_t out, int64_t in) {
+    iv_wmat w = {*cur, t, lay, out, in, lay == IV_OUT_IN ? in : out};
+    *cur += (size_t)out * in * iv_dtype_size(t);
+    return w;
+}
+
+static int build(const shape *sh, rmodel *r) {
+    memset(r, 0, sizeof *r);
+    iv_config *c = &r->m.cfg;
+    int d = sh->d, hd = d / sh->nh, qd = sh->nh * hd, kvd = sh->nkv * hd, h = sh->hidden;
+    int gpt2 = sh->arch == IV_ARCH_GPT2;
+    c->arch = sh->arch;
+    snprintf(c->arch_name, sizeof c->arch_name, "%s", gpt2 ? "GPT2LMHeadModel" : "LlamaForCausalLM");
+    c->dim = d; c->hidden_dim = h; c->n_layers = sh->L; c->n_heads = sh->nh; c->n_kv_heads = sh->nkv;
+    c->head_dim = hd; c->vocab_size = sh->V; c->max_seq = sh->ctx; c->norm_eps = 1e-5f;
+    c->rope_theta = 10000.f; c->query_scale = 1.f / sqrtf((float)hd); c->embed_scale = 1.f;
+    c->tied_embeddings = gpt2; c->bos_id = c->eos_id = -1;
+    double per_layer = gpt2 ? 12.0 * d * d : (double)qd * d * 2 + 2.0 * kvd * d + 3.0 * h * d;
+    double n = per_layer * sh->L + (double)sh->V * d * (gpt2 ? 1 : 2) + (gpt2 ? (double)sh->ctx * d : 0);
+    size_t es = iv_dtype_size(sh->dt);
+    r->blob = malloc((size_t)n * es);
+    size_t vl = (size_t)(4 * d > h ? 4 * d : h) * 3;
+    r->ones = malloc(vl * 4);
+    r->zeros = calloc(vl, 4);
+    r->m.w.layers = calloc((size_t)sh->L, sizeof(iv_layer_weights));
+    if (!r->blob || !r->ones || !r->zeros || !r->m.w.layers) return -1;
+    for (size_t i = 0; i < vl; i++) r->ones[i] = 1;
+    fill_random(r->blob, sh->dt, (size_t)n, 7);
+    r->layer_params = per_layer * sh->L;
+    r->head_params = (double)sh->V * d;
+    char *cur = r->blob;
+    iv_weights *w = &r->m.w;
+    w->tok_emb = view(&cur, sh->dt, IV_OUT_IN, sh->V, d);
+    if (gpt2) w->pos_emb = view(&cur, sh->dt, IV_OUT_IN, sh->ctx, d);
+    for (int l = 0; l < sh->L; l++) {
+        iv_layer_weights *lw = &w->layers[l];
+        lw->attn_norm_w = lw->mlp_norm_w = r->ones;
+        if (gpt2) { /* Conv1D [in, out] storage; q|k|v fused along out, as the loader maps it */
+            lw->attn_norm_b = lw->mlp_norm_b = r->zeros;
+            iv_wmat qkv = view(&cur, sh->dt, IV_IN_OUT, 3 * d, d);
+            iv_wmat *p[3] = {&lw->wq, &lw->wk, &lw->wv};
+            for (int i = 0; i < 3; i++) {
+                *p[i] = qkv;
+                p[i]->data = (const char *)qkv.data + (size_t)i * d * es;
+                p[i]->out = d;
+            }
+            lw->bq = lw->bk = lw->bv = lw->bo = lw->b_up = lw->b_down = r->zeros;
+            lw->wo = view(&cur, sh->dt, IV_IN_OUT, d, d);
+            lw->w_up = view(&cur, sh->dt, IV_IN_OUT, 4 * d, d);
+            lw->w_down = view(&cur, sh->dt, IV_IN_OUT, d, 4 * d);
+        } else {
+            lw->wq = view(&cur, sh->dt, IV_OUT_IN, qd, d);
+            lw->wk = view(&cur, sh->dt, IV_OUT_IN, kvd, d);
+            lw->wv = view(&cur, sh->dt, IV_OUT_IN, kvd, d);
+            lw->wo = view(&cur, sh->dt, IV_OUT_IN, d, qd);
+            lw->w_gate = view(&cur, sh->dt, IV_OUT_IN, h, d);
+            lw->w_up = view(&cur, sh->dt, IV_OUT_IN, h, d);
+            lw->w_down = view(&cur, sh->dt, IV_OUT_IN, d, h);
+        }
+    }
+    w->final_norm_w = r->ones;
+    if (gpt2) w->final_norm_b = r->zeros;
+    w->lm_head = gpt2 ? w->tok_emb : view(&cur, sh->dt, IV_OUT_IN, sh->V, d);
+    return 0;
+}
+
+static void unbuild(rmodel *r) {
+    free(r->blob); free(r->ones); free(r->zeros); free(r->m.w.layers);
+}
+
+typedef struct { double prefill_tps, prefill_gf, b1_ms, bN_tps, bN_gf; } mresult;
+
+/* FLOPs of T new tokens at contexts pos0+1 .. pos0+T (matmuls + attention),
+ * plus `nlog` rows of logits. */
+static double flops(const rmodel *r, int T, int pos0, int nlog) {
+    const iv_config *c = &r->m.cfg;
+    double att = 0;
+    for (int t = 0; t < T; t++) att += 4.0 * c->n_layers * c->n_heads * c->head_dim * (pos0 + t + 1);
+    return 2.0 * r->layer_params * T + att + 2.0 * r->head_params * nlog;
+}
+
+static int run_model(const rmodel *r, int nt, int prompt, int dec1, int batch, int decN, mresult *res) {
+    iv_err err;
+    const iv_model *m = &r->m;
+    int V = m->cfg.vocab_size;
+    iv_kernels_set_threads(nt);
+    int32_t *toks = malloc((size_t)prompt * sizeof *toks);
+    float *logits = malloc((size_t)batch * V * sizeof(float)); /* [batch, V] */
+    if (!toks || !logits) return -1;
+    for (int i = 0; i < prompt; i++) toks[i] = (int32_t)((i * 7919 + 13) % V);
+    /* prefill + batch-1 decode */
+    iv_state *s = iv_state_new(m, 1, prompt + dec1 + 1, &err);
+    if (!s) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+    const int32_t *rows[1] = {toks};
+    int n1[1] = {prompt};
+    double t0 = now();
+    if (iv_forward(m, s, rows, n1, NULL, logits, NULL, &err)) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+    double dt = now() - t0;
+    res->prefill_tps = prompt / dt;
+    res->prefill_gf = flops(r, prompt, 0, 1) / dt / 1e9;
+    double best = 1e30;
+    for (int k = 0; k < dec1; k++) {
+        int32_t tk = (int32_t)((k * 31 + 5) % V);
+        const int32_t *one[1] = {&tk};
+        int n[1] = {1};
+        t0 = now();
+        if (iv_forward(m, s, one, n, NULL, logits, NULL, &err)) return -1;
+        dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    res->b1_ms = best * 1e3;
+    iv_state_free(s);
+    /* batched decode: each row gets a short prompt, then decN steps of one token per row */
+    int pl = prompt / batch > 0 ? prompt / batch : 1;
+    s = iv_state_new(m, batch, pl + decN + 1, &err);
+    if (!s) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+    const int32_t **br = malloc((size_t)batch * sizeof *br);
+    int *bn = malloc((size_t)batch * sizeof *bn);
+    int32_t *bt = malloc((size_t)batch * sizeof *bt);
+    for (int b = 0; b < batch; b++) { br[b] = toks + (b % (prompt - pl + 1)); bn[b] = pl; }
+    if (iv_forward(m, s, br, bn, NULL, logits, NULL, &err)) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+    best = 1e30;
+    for (int k = 0; k < decN; k++) {
+        for (int b = 0; b < batch; b++) { bt[b] = (int32_t)((b * 101 + k * 17) % V); br[b] = bt + b; bn[b] = 1; }
+        t0 = now();
+        if (iv_forward(m, s, br, bn, NULL, logits, NULL, &err)) return -1;
+        dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    res->bN_tps = batch / best;
+    res->bN_gf = (flops(r, 1, pl + decN / 2, 1) * batch) / best / 1e9;
+    iv_state_free(s);
+    free(br); free(bn); free(bt); free(toks); free(logits);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    if (ct && !getenv("IV_BENCH_REEXEC")) {
+        setenv("IV_BENCH_REEXEC", ct, 1);
+        unsetenv("OPENBLAS_CORETYPE");
+        execv("/proc/self/exe", argv); /* on failure: carry on with it set */
+    }
+    int no1b = 0, maxt = omp_get_num_procs();
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-1b")) no1b = 1;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) maxt = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--help")) {
+            printf("usage: bench_model [--no-1b] [--threads N]\n");
+            return 0;
+        } else {
+            fprintf(stderr, "bench_model: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (maxt < 1) maxt = 1;
+    int th[2] = {1, maxt}, nth = maxt > 1 ? 2 : 1;
+    double T0 = now();
+    printf("## interv bench_model\n\ncommand: `%s", argv[0]);
+    for (int i = 1; i < argc; i++) printf(" %s", argv[i]);
+    printf("` (run by `make bench`)\n");
+    if (getenv("IV_BENCH_REEXEC"))
+        printf("note: re-executed with OPENBLAS_CORETYPE (was %s) unset, so OpenBLAS picks its own "
+               "kernels for this CPU\n", getenv("IV_BENCH_REEXEC"));
+    printf("kernels: %s, %d CPUs, OpenBLAS: %s\n\n", iv_isa_name(iv_kernels_isa()), omp_get_num_procs(),
+           openblas_get_config());
+
+    limits lim[2];
+    printf("| threads | read bandwidth GB/s | SGEMM 1536³ GFLOP/s |\n|---|---|---|\n");
+    for (int i = 0; i < nth; i++) {
+        lim[i].bw = bandwidth(th[i]);
+        lim[i].peak = sgemm_peak(th[i]);
+        printf("| %d | %.1f | %.1f |\n", th[i], lim[i].bw, lim[i].peak);
+    }
+    fflush(stdout);
+
+    printf("\n### iv_linear (best of several calls; %% of the same thread count's bandwidth / SGEMM peak)\n\n");
+    printf("| matrix | B | threads | ms | weight GB/s (%% bw) | GFLOP/s (%% peak) |\n|---|---|---|---|---|---|\n");
+    for (int i = 0; i < nth; i++) {
+        bench_linear("llama-1B w_up", IV_BF16, IV_OUT_IN, 8192, 2048, th[i], &lim[i]);
+        bench_linear("llama-1B w_up", IV_F32, IV_OUT_IN, 8192, 2048, th[i], &lim[i]);
+        bench_linear("gpt2 c_fc", IV_BF16, IV_IN_OUT, 3072, 768, th[i], &lim[i]);
+        bench_linear("gpt2 c_fc", IV_F32, IV_IN_OUT, 3072, 768, th[i], &lim[i]);
+        fflush(stdout);
+    }
+
+    const shape shapes[] = {
+        {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_F32},
+        {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_BF16},
+        {"Llama ~1.1B", IV_ARCH_LLAMA, 2048, 16, 32, 8, 8192, 32000, 2048, IV_BF16},
+    };
+    printf("\n### forward pass, random weights (prefill: one 128-token prompt; decode: best step; "
+           "batch 32: 4-token prompts then one token per row per step)\n\n");
+    printf("| model | dtype | threads | prefill tok/s | prefill GFLOP/s (%% peak) | decode B=1 ms/tok | "
+           "bandwidth floor ms | floor / actual | decode B=32 tok/s | B=32 GFLOP/s (%% peak) |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const shape *sh = &shapes[k];
+        if (no1b && sh->arch == IV_ARCH_LLAMA) continue;
+        rmodel r;
+        iv_kernels_set_threads(maxt);
+        if (build(sh, &r)) {
+            fprintf(stderr, "bench_model: out of memory building %s\n", sh->name);
+            unbuild(&r);
+            continue;
+        }
+        int big = sh->arch == IV_ARCH_LLAMA;
+        for (int i = 0; i < nth; i++) {
+            mresult res;
+            if (run_model(&r, th[i], 128, big ? 4 : 16, 32, big ? 3 : 8, &res)) return 1;
+            double bytes = (r.layer_params + r.head_params) * iv_dtype_size(sh->dt);
+            double floor_ms = bytes / (lim[i].bw * 1e9) * 1e3;
+            printf("| %s | %s | %d | %.1f | %.1f (%.0f%%) | %.2f | %.2f | %.0f%% | %.1f | %.1f (%.0f%%) |\n",
+                   sh->name, iv_dtype_name(sh->dt), th[i], res.prefill_tps, res.prefill_gf,
+                   100 * res.prefill_gf / lim[i].peak, res.b1_ms, floor_ms, 100 * floor_ms / res.b1_ms,
+                   res.bN_tps, res.bN_gf, 100 * res.bN_gf / lim[i].peak);
+            fflush(stdout);
+        }
+        unbuild(&r);
+    }
+    printf("\n(total bench time %.0f s)\n", now() - T0);
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* Internal: per-instruction-set kernel tables.  Each table is built in its own
+ * file with function-level target attributes, so the library compiles with any
+ * -march and picks the best table at run time (dispatch.c). */
+#ifndef IV_KERNELS_ISA_H
+#define IV_KERNELS_ISA_H
+#include <stdint.h>
+#include "interv/tensor.h"
+
+typedef struct ivk_ops {
+    const char *name;
+    /* sum_k x[k] w[k], k < n */
+    float (*dot)(const float *x, const void *w, iv_dtype t, int64_t n);
+    /* y[b*ldy + r] = sum_k x[b*ldx + k] * w[r*ws + k]  for r < nr, b < nb, k < n */
+    void (*mdot)(float *y, int64_t ldy, const float *x, int64_t ldx, int nb,
+                 const void *w, iv_dtype t, int64_t ws, int64_t nr, int64_t n);
+    /* acc[j] += sum_r a[r] * w[r*ws + j]  for j < n, r < nr */
+    void (*axpys)(float *acc, const float *a, int64_t nr, const void *w, iv_dtype t,
+                  int64_t ws, int64_t n);
+    /* dst[k] = (float)src[k], k < n */
+    void (*cvt)(float *dst, const void *src, iv_dtype t, int64_t n);
+} ivk_ops;
+
+extern const ivk_ops ivk_ops_scalar;
+extern const ivk_ops ivk_ops_avx2;
+extern const ivk_ops ivk_ops_avx512;
+
+/* The table in use (set once from the CPU's features; see iv_kernels_set_isa). */
+const ivk_ops *ivk_cur(void);
+
+/* Byte address of element k of a buffer of dtype t. */
+static inline const void *ivk_at(const void *w, iv_dtype t, int64_t k) {
+    return (const char *)w + k * (int64_t)(t == IV_F32 ? 4 : 2);
+}
+#endif

@@ -1,0 +1,198 @@
+/* AVX-512 kernels (f32 / bf16 / f16 weights, f32 activations).  Function-level
+ * target attributes keep the rest of the library free of -mavx512 flags; the
+ * dispatcher only uses this table when the CPU reports every feature below. */
+#include "isa.h"
+#include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#define AI static inline __attribute__((always_inline))
+
+/* 16 weights from element k, widened to f32.  bf16 -> f32 is a 16-bit shift;
+ * f16 -> f32 is the hardware conversion (exact). */
+T512 AI __m512 ld(const void *w, iv_dtype t, int64_t k) {
+    if (t == IV_F32) return _mm512_loadu_ps((const float *)w + k);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + k));
+    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
+/* Same, for the first popcount(m) elements (the rest read as 0, not touched). */
+T512 AI __m512 ldm(const void *w, iv_dtype t, int64_t k, __mmask16 m) {
+    if (t == IV_F32) return _mm512_maskz_loadu_ps(m, (const float *)w + k);
+    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + k);
+    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
+T512 AI float dot_t(const float *x, const void *w, int64_t n, iv_dtype t) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t k = 0;
+    for (; k + 64 <= n; k += 64) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), ld(w, t, k), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 16), ld(w, t, k + 16), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 32), ld(w, t, k + 32), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 48), ld(w, t, k + 48), a3);
+    }
+    for (; k + 16 <= n; k += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), ld(w, t, k), a0);
+    if (k < n) {
+        __mmask16 m = (__mmask16)((1u << (n - k)) - 1);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), ldm(w, t, k, m), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+T512 static float dot512(const float *x, const void *w, iv_dtype t, int64_t n) {
+    if (t == IV_F32) return dot_t(x, w, n, IV_F32);
+    if (t == IV_BF16) return dot_t(x, w, n, IV_BF16);
+    return dot_t(x, w, n, IV_F16);
+}
+
+/* R weight rows x NB batch rows register tile over k in [0, n): each weight
+ * vector is loaded and converted once and reused for NB activation rows.  The
+ * partial sums stay vectors in part[r][b] (in L1) so the k range can be split
+ * into chunks whose activations fit in L1; they are reduced once at the end. */
+T512 AI void tile(__m512 (*part)[8], const float *x, int64_t ldx, const void *w, iv_dtype t,
+                  int64_t ws, int64_t n, int first, const int R, const int NB) {
+    __m512 acc[2][8];
+#pragma GCC unroll 2
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (int b = 0; b < NB; b++) acc[r][b] = first ? _mm512_setzero_ps() : part[r][b];
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m512 wv[2];
+#pragma GCC unroll 2
+        for (int r = 0; r < R; r++) wv[r] = ld(w, t, r * ws + k);
+#pragma GCC unroll 8
+        for (int b = 0; b < NB; b++) {
+            __m512 xv = _mm512_loadu_ps(x + b * ldx + k);
+#pragma GCC unroll 2
+            for (int r = 0; r < R; r++) acc[r][b] = _mm512_fmadd_ps(xv, wv[r], acc[r][b]);
+        }
+    }
+    if (k < n) {
+        __mmask16 m = (__mmask16)((1u << (n - k)) - 1);
+        __m512 wv[2];
+#pragma GCC unroll 2
+        for (int r = 0; r < R; r++) wv[r] = ldm(w, t, r * ws + k, m);
+#pragma GCC unroll 8
+        for (int b = 0; b < NB; b++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, x + b * ldx + k);
+#pragma GCC unroll 2
+            for (int r = 0; r < R; r++) acc[r][b] = _mm512_fmadd_ps(xv, wv[r], acc[r][b]);
+        }
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (int b = 0; b < NB; b++) part[r][b] = acc[r][b];
+}
+
+/* Activation columns per chunk: 8 rows x 512 floats = 16 KiB of x in L1. */
+#define KC 512
+/* Weight rows whose partial sums are kept at once. */
+#define RB 16
+
+T512 AI void mdot_t(float *y, int64_t ldy, const float *x, int64_t ldx, int nb, const void *w,
+                    iv_dtype t, int64_t ws, int64_t nr, int64_t n) {
+    const int64_t es = t == IV_F32 ? 4 : 2;
+    __m512 part[RB][8];
+    int g;
+    for (int b0 = 0; b0 < nb; b0 += g) {
+        int rem = nb - b0;
+        g = rem >= 8 ? 8 : rem >= 4 ? 4 : rem >= 2 ? 2 : 1;
+        const float *xb = x + b0 * ldx;
+        for (int64_t r0 = 0; r0 < nr; r0 += RB) {
+            int64_t nrb = nr - r0 < RB ? nr - r0 : RB;
+            for (int64_t k0 = 0; k0 < n; k0 += KC) {
+                int64_t kn = n - k0 < KC ? n - k0 : KC;
+                int first = k0 == 0;
+                for (int64_t r = 0; r < nrb; r += 2) {
+                    const void *wr = (const char *)w + ((r0 + r) * ws + k0) * es;
+                    __m512 (*p)[8] = part + r;
+                    int two = r + 1 < nrb;
+#define TILE(R, NB) tile(p, xb + k0, ldx, wr, t, ws, kn, first, R, NB)
+                    if (g == 8) { if (two) TILE(2, 8); else TILE(1, 8); }
+                    else if (g == 4) { if (two) TILE(2, 4); else TILE(1, 4); }
+                    else if (g == 2) { if (two) TILE(2, 2); else TILE(1, 2); }
+                    else { if (two) TILE(2, 1); else TILE(1, 1); }
+#undef TILE
+                }
+            }
+            for (int64_t r = 0; r < nrb; r++)
+                for (int b = 0; b < g; b++)
+                    y[(b0 + b) * ldy + r0 + r] = _mm512_reduce_add_ps(part[r][b]);
+        }
+    }
+}
+
+T512 static void mdot512(float *y, int64_t ldy, const float *x, int64_t ldx, int nb, const void *w,
+                         iv_dtype t, int64_t ws, int64_t nr, int64_t n) {
+    if (t == IV_F32) mdot_t(y, ldy, x, ldx, nb, w, IV_F32, ws, nr, n);
+    else if (t == IV_BF16) mdot_t(y, ldy, x, ldx, nb, w, IV_BF16, ws, nr, n);
+    else mdot_t(y, ldy, x, ldx, nb, w, IV_F16, ws, nr, n);
+}
+
+/* acc[j] += sum_r a[r] w[r*ws + j]: rows four at a time so acc is loaded and
+ * stored once per four weight vectors. */
+T512 AI void axpys_t(float *acc, const float *a, int64_t nr, const void *w, iv_dtype t, int64_t ws,
+                     int64_t n) {
+    int64_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        __m512 a0 = _mm512_set1_ps(a[r]), a1 = _mm512_set1_ps(a[r + 1]);
+        __m512 a2 = _mm512_set1_ps(a[r + 2]), a3 = _mm512_set1_ps(a[r + 3]);
+        int64_t o0 = r * ws, o1 = o0 + ws, o2 = o1 + ws, o3 = o2 + ws, j = 0;
+        for (; j + 16 <= n; j += 16) {
+            __m512 s = _mm512_loadu_ps(acc + j);
+            s = _mm512_fmadd_ps(a0, ld(w, t, o0 + j), s);
+            s = _mm512_fmadd_ps(a1, ld(w, t, o1 + j), s);
+            s = _mm512_fmadd_ps(a2, ld(w, t, o2 + j), s);
+            s = _mm512_fmadd_ps(a3, ld(w, t, o3 + j), s);
+            _mm512_storeu_ps(acc + j, s);
+        }
+        if (j < n) {
+            __mmask16 m = (__mmask16)((1u << (n - j)) - 1);
+            __m512 s = _mm512_maskz_loadu_ps(m, acc + j);
+            s = _mm512_fmadd_ps(a0, ldm(w, t, o0 + j, m), s);
+            s = _mm512_fmadd_ps(a1, ldm(w, t, o1 + j, m), s);
+            s = _mm512_fmadd_ps(a2, ldm(w, t, o2 + j, m), s);
+            s = _mm512_fmadd_ps(a3, ldm(w, t, o3 + j, m), s);
+            _mm512_mask_storeu_ps(acc + j, m, s);
+        }
+    }
+    for (; r < nr; r++) {
+        __m512 a0 = _mm512_set1_ps(a[r]);
+        int64_t o0 = r * ws, j = 0;
+        for (; j + 16 <= n; j += 16)
+            _mm512_storeu_ps(acc + j, _mm512_fmadd_ps(a0, ld(w, t, o0 + j), _mm512_loadu_ps(acc + j)));
+        if (j < n) {
+            __mmask16 m = (__mmask16)((1u << (n - j)) - 1);
+            __m512 s = _mm512_fmadd_ps(a0, ldm(w, t, o0 + j, m), _mm512_maskz_loadu_ps(m, acc + j));
+            _mm512_mask_storeu_ps(acc + j, m, s);
+        }
+    }
+}
+
+T512 static void axpys512(float *acc, const float *a, int64_t nr, const void *w, iv_dtype t,
+                          int64_t ws, int64_t n) {
+    if (t == IV_F32) axpys_t(acc, a, nr, w, IV_F32, ws, n);
+    else if (t == IV_BF16) axpys_t(acc, a, nr, w, IV_BF16, ws, n);
+    else axpys_t(acc, a, nr, w, IV_F16, ws, n);
+}
+
+T512 AI void cvt_t(float *dst, const void *src, iv_dtype t, int64_t n) {
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16) _mm512_storeu_ps(dst + k, ld(src, t, k));
+    if (k < n) {
+        __mmask16 m = (__mmask16)((1u << (n - k)) - 1);
+        _mm512_mask_storeu_ps(dst + k, m, ldm(src, t, k, m));
+    }
+}
+
+T512 static void cvt512(float *dst, const void *src, iv_dtype t, int64_t n) {
+    if (t == IV_F32) cvt_t(dst, src, IV_F32, n);
+    else if (t == IV_BF16) cvt_t(dst, src, IV_BF16, n);
+    else cvt_t(dst, src, IV_F16, n);
+}
+
+const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512};
