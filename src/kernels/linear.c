@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Multiply-adds below which waking the thread team costs more than it saves. */
-#define PAR_MIN (1 << 16)
+#define PAR_MIN (1 << 20) /* multiply-adds below which threads cost more than they give */
 /* Output rows per parallel work item of the batch-1 / small-batch kernels. */
 #define ROW_BLOCK 16
 /* Batch size from which SGEMM beats the tiled kernel.  Measured (thread CPU
@@ -166,13 +166,14 @@ void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *b
     const ivk_ops *k = ivk_cur();
     const int gemm_min = W->dtype == IV_F32 ? GEMM_MIN_B_F32 : GEMM_MIN_B_HALF;
     /* IV_IN_OUT has no small-batch tile: any B > 1 goes to SGEMM. */
-    const int gemm = (B >= gemm_min || (W->layout == IV_IN_OUT && B > 1)) && fits_int(W, B);
+    /* small matrices stay in our kernels: SGEMM's thread start-up dominates them */
+    const int gemm = (B >= gemm_min || (W->layout == IV_IN_OUT && B > 1)) && out * in >= PAR_MIN / 16 && fits_int(W, B);
     if (gemm && W->dtype == IV_F32) gemm_f32(y, x, B, W, bias);
     else if (gemm) gemm_half(k, y, x, B, W, bias);
     else if (W->layout == IV_OUT_IN) {
         rows_small(k, y, x, B, W);
         add_bias(y, B, out, bias);
     } else if (B == 1) cols_b1(k, y, x, W, bias);
-    else /* only when the sizes overflow SGEMM's int arguments */
+    else /* small IV_IN_OUT matrices, or sizes that overflow SGEMM's int arguments */
         for (int b = 0; b < B; b++) cols_b1(k, y + (int64_t)b * out, x + (int64_t)b * in, W, bias);
 }
