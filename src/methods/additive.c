@@ -1,0 +1,174 @@
+/* Additive methods: steering vector x' = x + a v and linear probe x' = x + a w
+ * (the raw probe weight).  Encoders: steering z = v.x / |v| (projection), probe
+ * z = sigmoid(w.x + b).  Bottleneck leaves x unchanged (no round trip to lose).
+ * Artifacts: our safetensors ("direction" [d] / "weight" [d] + "bias" [1], with
+ * metadata interv_method, layer, d_model) or, for steering, a llama.cpp GGUF
+ * control vector (direction.L for resid_post.L). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "interv/gguf.h"
+#include "interv/io.h"
+#include "method_internal.h"
+
+typedef struct ivm_add {
+    float *v;  /* [d] direction (steering) or probe weight */
+    float b;   /* probe bias */
+    double vnorm;
+} ivm_add;
+
+static void add_destroy(void *impl) {
+    ivm_add *a = impl;
+    if (a) free(a->v);
+    free(a);
+}
+
+static int64_t add_nf(const iv_method *mm) { (void)mm; return 1; }
+
+static int add_encode(iv_method *mm, const float *x, float *z, iv_err *err) {
+    (void)err;
+    const ivm_add *a = mm->impl;
+    double s = 0;
+    for (int i = 0; i < mm->dim; i++) s += (double)a->v[i] * x[i];
+    if (mm->kind == IV_METHOD_PROBE) z[0] = (float)(1.0 / (1.0 + exp(-(s + a->b))));
+    else z[0] = a->vnorm > 0 ? (float)(s / a->vnorm) : 0.0f;
+    return 0;
+}
+
+static int add_apply(iv_method *mm, float *x, iv_err *err) {
+    (void)err;
+    const ivm_add *a = mm->impl;
+    if (mm->mode != IV_MMODE_EDIT) return 0;
+    for (int i = 0; i < mm->dim; i++) x[i] += mm->alpha * a->v[i];
+    return 0;
+}
+
+static const ivm_ops add_ops = {add_nf, add_encode, NULL, add_apply, add_destroy};
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* layer from the artifact vs --layer */
+static int resolve_layer(iv_method *mm, const char *path, int art_layer, iv_err *err) {
+    if (art_layer < 0) return 0;
+    if (mm->layer >= 0 && mm->layer != art_layer)
+        return iv_errf(err, "%s: trained at layer %d but --layer is %d", path, art_layer, mm->layer);
+    if (ivm_check_layer(mm, art_layer, path, err)) return -1;
+    mm->layer = art_layer;
+    return 0;
+}
+
+static int load_gguf(iv_method *mm, const char *path, ivm_add *a, iv_err *err) {
+    iv_gguf_cv cv;
+    memset(&cv, 0, sizeof cv);
+    if (iv_gguf_cv_read(path, &cv, err)) return -1;
+    int rc = 0, L = mm->layer;
+    if (cv.d != mm->dim) {
+        rc = iv_errf(err, "%s: control vector of length %d but the model has dim %d (artifact for "
+                          "another model)", path, cv.d, mm->dim);
+        goto out;
+    }
+    if (L < 0) { /* a file with a single direction names its layer */
+        int n = 0;
+        for (int i = 0; i < cv.n_layers; i++)
+            if (cv.vec[i]) { n++; L = i; }
+        if (n != 1) {
+            rc = iv_errf(err, "%s: holds %d directions; choose one with --layer", path, n);
+            goto out;
+        }
+        if ((rc = ivm_check_layer(mm, L, path, err))) goto out;
+        mm->layer = L;
+    }
+    if (L >= cv.n_layers || !cv.vec[L]) {
+        rc = iv_errf(err, "%s: no direction.%d for layer %d", path, L, L);
+        goto out;
+    }
+    a->v = malloc(sizeof(float) * (size_t)cv.d);
+    if (!a->v) { rc = iv_errf(err, "out of memory"); goto out; }
+    memcpy(a->v, cv.vec[L], sizeof(float) * (size_t)cv.d);
+out:
+    iv_gguf_cv_free(&cv);
+    return rc;
+}
+
+static int load_st(iv_method *mm, const char *path, ivm_add *a, iv_err *err) {
+    iv_safetensors st;
+    if (iv_st_open(path, &st, err)) return -1;
+    int probe = mm->kind == IV_METHOD_PROBE, rc = 0;
+    const char *want = probe ? "probe" : "steering";
+    char *kind = ivm_st_metadata(&st, "interv_method");
+    char *lay = ivm_st_metadata(&st, "layer");
+    char *dm = ivm_st_metadata(&st, "d_model");
+    if (kind && strcmp(kind, want)) {
+        rc = iv_errf(err, "%s: holds a %s artifact, not a %s", path, kind, want);
+        goto out;
+    }
+    if (dm && atoi(dm) != mm->dim) {
+        rc = iv_errf(err, "%s: d_model %s but the model has dim %d (artifact for another model)", path,
+                     dm, mm->dim);
+        goto out;
+    }
+    const char *tn = probe ? "weight" : "direction";
+    const iv_st_tensor *t = iv_st_find(&st, tn);
+    if (!t) { rc = iv_errf(err, "%s: missing tensor \"%s\"", path, tn); goto out; }
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    int shape_ok = (t->ndim == 1) || (t->ndim == 2 && t->shape[0] == 1);
+    if (!shape_ok || n != mm->dim) {
+        rc = iv_errf(err, "%s: \"%s\" has %lld elements but the model has dim %d (artifact for another "
+                          "model)", path, tn, (long long)n, mm->dim);
+        goto out;
+    }
+    int64_t want_shape[2] = {t->ndim == 2 ? 1 : mm->dim, mm->dim};
+    if ((rc = ivm_st_load_f32(&st, path, tn, t->ndim, want_shape, &a->v, err))) goto out;
+    if (probe) {
+        const iv_st_tensor *tb = iv_st_find(&st, "bias");
+        if (tb) {
+            int64_t nb = 1;
+            for (int i = 0; i < tb->ndim; i++) nb *= tb->shape[i];
+            if (nb != 1) { rc = iv_errf(err, "%s: \"bias\" must hold one value", path); goto out; }
+            iv_to_f32(&a->b, tb->data, tb->dtype, 1);
+        }
+    }
+    if (lay) {
+        char *end;
+        long L = strtol(lay, &end, 10);
+        if (*end || end == lay) { rc = iv_errf(err, "%s: metadata layer \"%s\" is not an integer", path, lay); goto out; }
+        rc = resolve_layer(mm, path, (int)L, err);
+    }
+out:
+    free(kind);
+    free(lay);
+    free(dm);
+    iv_st_close(&st);
+    return rc;
+}
+
+int ivm_additive_create(iv_method *mm, const iv_method_opts *o, iv_err *err) {
+    const char *art = o->artifact;
+    const char *what = mm->kind == IV_METHOD_PROBE ? "probe" : "steering";
+    if (!art || !*art) return iv_errf(err, "%s: --artifact is required", what);
+    if (!ivm_is_file(art)) return iv_errf(err, "%s: no such file", art);
+    ivm_add *a = calloc(1, sizeof *a);
+    if (!a) return iv_errf(err, "out of memory");
+    mm->ops = &add_ops;
+    mm->impl = a;
+    int rc;
+    if (ends_with(art, ".gguf")) {
+        if (mm->kind == IV_METHOD_PROBE) return iv_errf(err, "%s: a probe is a safetensors file", art);
+        rc = load_gguf(mm, art, a, err);
+    } else {
+        rc = load_st(mm, art, a, err);
+    }
+    if (rc) return -1;
+    double s = 0;
+    for (int i = 0; i < mm->dim; i++) {
+        if (!isfinite(a->v[i])) return iv_errf(err, "%s: non-finite value in the %s vector", art, what);
+        s += (double)a->v[i] * a->v[i];
+    }
+    a->vnorm = sqrt(s);
+    return 0;
+}

@@ -1,0 +1,201 @@
+/* SAE encoder/decoder and the edit f'_k = a max_j f_j on the concept feature:
+ *   f  = act((x - b_dec [apply_b_dec]) W_enc + b_enc)
+ *   x' = f' W_dec + b_dec                 (replaces x: the SAE error is lost)
+ *   x' = x + (D(f') - D(f))              (keep_sae_error) = x + (f'_k - f_k) W_dec[k]
+ * ReLU; JumpReLU f = pre if pre > threshold (and > 0, as sae-lens and Gemma Scope
+ * apply ReLU too) else 0; TopK keeps the k largest pre-activations, then ReLU. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sae_internal.h"
+
+void ivm_sae_release(ivm_sae *s) {
+    if (!s) return;
+    free(s->W_enc);
+    free(s->b_enc);
+    free(s->W_dec);
+    free(s->b_dec);
+    free(s->threshold);
+    free(s->path);
+    memset(s, 0, sizeof *s);
+}
+
+static void sae_destroy(void *impl) {
+    ivm_sae_release(impl);
+    free(impl);
+}
+
+/* Indices of the k largest values of h[0..n) via a size-k min-heap. */
+static void topk_keep(float *h, int64_t n, int k, int64_t *heap) {
+    int m = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (m < k) {
+            int64_t c = m++;
+            heap[c] = j;
+            while (c > 0 && h[heap[(c - 1) / 2]] > h[heap[c]]) { /* sift up */
+                int64_t p = (c - 1) / 2, t = heap[p];
+                heap[p] = heap[c];
+                heap[c] = t;
+                c = p;
+            }
+        } else if (h[j] > h[heap[0]]) {
+            heap[0] = j;
+            int64_t c = 0;
+            for (;;) { /* sift down */
+                int64_t l = 2 * c + 1, r = l + 1, s = c;
+                if (l < m && h[heap[l]] < h[heap[s]]) s = l;
+                if (r < m && h[heap[r]] < h[heap[s]]) s = r;
+                if (s == c) break;
+                int64_t t = heap[s];
+                heap[s] = heap[c];
+                heap[c] = t;
+                c = s;
+            }
+        }
+    }
+    /* zero all, then restore the kept ones (after ReLU) */
+    float *keep = malloc(sizeof(float) * (size_t)(m ? m : 1));
+    if (!keep) return;
+    for (int i = 0; i < m; i++) keep[i] = h[heap[i]];
+    memset(h, 0, sizeof(float) * (size_t)n);
+    for (int i = 0; i < m; i++) h[heap[i]] = keep[i] > 0 ? keep[i] : 0;
+    free(keep);
+}
+
+void ivm_sae_encode(const ivm_sae *s, const float *x, float *f) {
+    int64_t di = s->d_in, ds = s->d_sae;
+    float *xin = malloc(sizeof(float) * (size_t)di);
+    if (!xin) { memset(f, 0, sizeof(float) * (size_t)ds); return; }
+    for (int64_t i = 0; i < di; i++) xin[i] = x[i] - (s->apply_b_dec ? s->b_dec[i] : 0.0f);
+    memcpy(f, s->b_enc, sizeof(float) * (size_t)ds);
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)di, (int)ds, 1.0f, s->W_enc, (int)ds, xin, 1, 1.0f,
+                f, 1);
+    free(xin);
+    if (s->act == IVM_SAE_TOPK) {
+        int64_t *heap = malloc(sizeof(int64_t) * (size_t)s->k);
+        if (heap) topk_keep(f, ds, s->k, heap);
+        free(heap);
+        return;
+    }
+    for (int64_t j = 0; j < ds; j++) {
+        float h = f[j];
+        int on = h > 0 && (s->act != IVM_SAE_JUMPRELU || h > s->threshold[j]);
+        f[j] = on ? h : 0.0f;
+    }
+}
+
+void ivm_sae_decode(const ivm_sae *s, const float *f, double *out) {
+    int64_t di = s->d_in;
+    for (int64_t i = 0; i < di; i++) out[i] = s->b_dec[i];
+    for (int64_t j = 0; j < s->d_sae; j++) {
+        if (f[j] == 0.0f) continue;
+        const float *w = s->W_dec + j * di;
+        double fj = f[j];
+        for (int64_t i = 0; i < di; i++) out[i] += fj * w[i];
+    }
+}
+
+static int64_t sae_nf(const iv_method *mm) { return ((const ivm_sae *)mm->impl)->d_sae; }
+
+static int sae_encode_op(iv_method *mm, const float *x, float *z, iv_err *err) {
+    (void)err;
+    ivm_sae_encode(mm->impl, x, z);
+    return 0;
+}
+
+static int sae_decode_op(iv_method *mm, const float *z, float *x, iv_err *err) {
+    const ivm_sae *s = mm->impl;
+    double *o = malloc(sizeof(double) * (size_t)s->d_in);
+    if (!o) return iv_errf(err, "out of memory");
+    ivm_sae_decode(s, z, o);
+    for (int64_t i = 0; i < s->d_in; i++) x[i] = (float)o[i];
+    free(o);
+    return 0;
+}
+
+static int sae_apply(iv_method *mm, float *x, iv_err *err) {
+    const ivm_sae *s = mm->impl;
+    int64_t di = s->d_in, ds = s->d_sae;
+    float *f = malloc(sizeof(float) * (size_t)ds);     /* [d_sae] */
+    double *o = malloc(sizeof(double) * (size_t)di);   /* [d_in] */
+    if (!f || !o) { free(f); free(o); return iv_errf(err, "out of memory"); }
+    ivm_sae_encode(s, x, f);
+    if (mm->mode == IV_MMODE_BOTTLENECK) {
+        if (!s->keep_error) { /* with the error kept the round trip is x itself */
+            ivm_sae_decode(s, f, o);
+            for (int64_t i = 0; i < di; i++) x[i] = (float)o[i];
+        }
+    } else {
+        float fmax = 0;
+        for (int64_t j = 0; j < ds; j++)
+            if (f[j] > fmax) fmax = f[j];
+        int64_t k = s->feature;
+        float fk = f[k], fnew = mm->alpha * fmax;
+        if (s->keep_error) {
+            const float *w = s->W_dec + k * di;
+            for (int64_t i = 0; i < di; i++) x[i] = (float)((double)x[i] + ((double)fnew - fk) * w[i]);
+        } else {
+            f[k] = fnew;
+            ivm_sae_decode(s, f, o);
+            for (int64_t i = 0; i < di; i++) x[i] = (float)o[i];
+        }
+    }
+    free(f);
+    free(o);
+    return 0;
+}
+
+static const ivm_ops sae_ops = {sae_nf, sae_encode_op, sae_decode_op, sae_apply, sae_destroy};
+
+int64_t iv_method_sae_feature(const iv_method *mm) {
+    return mm->kind == IV_METHOD_SAE && mm->impl ? ((const ivm_sae *)mm->impl)->feature : -1;
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int ivm_sae_create(iv_method *mm, const iv_method_opts *o, iv_err *err) {
+    const char *art = o->artifact;
+    if (!art || !*art) return iv_errf(err, "sae: --artifact (an sae-lens folder or params.npz) is required");
+    ivm_sae *s = calloc(1, sizeof *s);
+    if (!s) return iv_errf(err, "out of memory");
+    s->layer = -1;
+    s->feature = -1;
+    mm->ops = &sae_ops;
+    mm->impl = s;
+    char *npz = ivm_is_dir(art) ? ivm_join(art, "params.npz") : NULL;
+    int rc;
+    if (ends_with(art, ".npz")) rc = ivm_sae_load_npz(art, mm->dim, s, err);
+    else if (npz && ivm_is_file(npz)) rc = ivm_sae_load_npz(npz, mm->dim, s, err);
+    else rc = ivm_sae_load_saelens(art, mm->dim, s, err);
+    free(npz);
+    if (rc) return -1;
+    s->keep_error = o->keep_sae_error;
+    if (s->layer >= 0) {
+        if (mm->layer >= 0 && mm->layer != s->layer)
+            return iv_errf(err, "%s: the SAE reads resid_post.%d (blocks.%d.hook_resid_post) but "
+                                "--layer is %d", art, s->layer, s->layer, mm->layer);
+        if (ivm_check_layer(mm, s->layer, art, err)) return -1;
+        mm->layer = s->layer;
+    }
+    if (mm->mode != IV_MMODE_EDIT) return 0;
+    if (o->sae_feature >= 0) {
+        if (o->sae_feature >= s->d_sae)
+            return iv_errf(err, "%s: feature %lld out of range (the SAE has %lld features)", art,
+                           (long long)o->sae_feature, (long long)s->d_sae);
+        s->feature = o->sae_feature;
+        return 0;
+    }
+    if (mm->layer < 0)
+        return iv_errf(err, "%s: the SAE names no layer; give --layer", art);
+    if (mm->n_tgt == 0) return iv_errf(err, "%s: choosing the concept feature needs a concept", art);
+    iv_feature_score *sc = NULL;
+    int64_t n = 0;
+    if (iv_sae_rank_features(mm->m, mm, o->pairs, &sc, &n, err)) return -1;
+    s->feature = n > 0 ? sc[0].index : 0;
+    free(sc);
+    return 0;
+}
