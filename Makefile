@@ -56,7 +56,7 @@ bench: all $(BENCH_BIN)
 
 # Sanitizer build in its own folder: the whole suite under ASan+UBSan.
 asan:
-	$(MAKE) test BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	IV_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 $(MAKE) test BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 install: all

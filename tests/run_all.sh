@@ -17,13 +17,21 @@ for t in "$@"; do
   fi
   printf '%-40s %s\n' "$(basename "$t")" "$([ $rc -eq 0 ] && echo "ok (${p:-0})" || echo FAIL)"
 done
+# Under the sanitizer build these would measure the sanitizer, not interv (RSS,
+# valgrind) or repeat work the plain run already did (fuzz smoke).
+NOT_SANITIZED="fuzz_smoke.sh valgrind_memcheck.sh peak_rss.sh"
 for s in tests/cli/*.sh; do
   [ -e "$s" ] || continue
+  if [ -n "${IV_SANITIZED:-}" ] && [[ " $NOT_SANITIZED " == *" $(basename "$s") "* ]]; then
+    skip=$((skip + 1)); printf '%-40s skipped under sanitizers\n' "$(basename "$s")"; continue
+  fi
+  t0=$(date +%s)
   out=$(bash "$s" 2>&1); rc=$?
+  dt=$(( $(date +%s) - t0 ))
   if [ $rc -eq 0 ]; then pass=$((pass + 1)); r=ok
   elif [ $rc -eq 77 ]; then skip=$((skip + 1)); r="skipped: $(printf '%s\n' "$out" | tail -1)"
   else fail=$((fail + 1)); failed+=("$s"); r=FAIL; printf '%s\n' "$out" | tail -40; fi
-  printf '%-40s %s\n' "$(basename "$s")" "$r"
+  printf '%-40s %-10s %4ss\n' "$(basename "$s")" "$r" "$dt"
 done
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"
