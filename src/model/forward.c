@@ -9,20 +9,8 @@
 #include <string.h>
 
 static void norm(const iv_config *c, float *o, const float *x, iv_vec w, iv_vec b) {
-    int d = c->dim;
-    if (c->arch == IV_ARCH_GPT2) { /* LayerNorm */
-        double mean = 0, var = 0;
-        for (int i = 0; i < d; i++) mean += x[i];
-        mean /= d;
-        for (int i = 0; i < d; i++) var += (x[i] - mean) * (x[i] - mean);
-        float inv = (float)(1.0 / sqrt(var / d + c->norm_eps));
-        for (int i = 0; i < d; i++) o[i] = (float)(x[i] - mean) * inv * w[i] + b[i];
-    } else { /* RMSNorm; Gemma's (1+w) was folded into w at load */
-        double ss = 0;
-        for (int i = 0; i < d; i++) ss += (double)x[i] * x[i];
-        float inv = (float)(1.0 / sqrt(ss / d + c->norm_eps));
-        for (int i = 0; i < d; i++) o[i] = x[i] * inv * w[i];
-    }
+    if (c->arch == IV_ARCH_GPT2) iv_layernorm(o, x, w, b, c->norm_eps, c->dim);
+    else iv_rmsnorm(o, x, w, 0.f, c->norm_eps, c->dim); /* Gemma's (1+w) was folded into w at load */
 }
 
 /* Rotates n_heads vectors of head_dim at position pos. */
@@ -78,26 +66,12 @@ static void attention(const iv_model *m, iv_state *s, int l, int T) {
             const float *kc = s->kc + (((size_t)l * s->batch + r) * s->max_seq) * kvd + (size_t)(h / grp) * hd;
             const float *vc = s->vc + (((size_t)l * s->batch + r) * s->max_seq) * kvd + (size_t)(h / grp) * hd;
             float *sc = s->scores + (size_t)omp_get_thread_num() * s->max_seq;
-            float mx = -INFINITY;
-            for (int j = j0; j <= p; j++) {
-                const float *k = kc + (size_t)j * kvd;
-                float dot = 0;
-                for (int i = 0; i < hd; i++) dot += q[i] * k[i];
-                dot *= scale;
-                if (cap > 0) dot = cap * tanhf(dot / cap);
-                sc[j] = dot;
-                if (dot > mx) mx = dot;
-            }
-            double sum = 0;
-            for (int j = j0; j <= p; j++) { sc[j] = expf(sc[j] - mx); sum += sc[j]; }
-            float inv = (float)(1.0 / sum);
-            float *o = s->att + (size_t)t * nh * hd + (size_t)h * hd;
-            memset(o, 0, (size_t)hd * sizeof *o);
-            for (int j = j0; j <= p; j++) {
-                const float *v = vc + (size_t)j * kvd;
-                float w = sc[j] * inv;
-                for (int i = 0; i < hd; i++) o[i] += w * v[i];
-            }
+            int n = p - j0 + 1;
+            iv_attn_scores(sc, q, kc + (size_t)j0 * kvd, kvd, n, hd, scale);
+            if (cap > 0)
+                for (int j = 0; j < n; j++) sc[j] = cap * tanhf(sc[j] / cap);
+            iv_softmax_inplace(sc, n);
+            iv_attn_mix(s->att + (size_t)t * nh * hd + (size_t)h * hd, sc, vc + (size_t)j0 * kvd, kvd, n, hd);
         }
 }
 
