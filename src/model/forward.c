@@ -58,7 +58,7 @@ static void attention(const iv_model *m, iv_state *s, int l, int T) {
     float scale = c->query_scale, cap = c->attn_softcap;
     /* threads only pay off once there is real work: tiny models stay serial */
     long work = (long)T * nh * hd * (s->tpos[T - 1] + 1);
-#pragma omp parallel for collapse(2) schedule(dynamic, 4) if (work > 200000)
+#pragma omp parallel for collapse(2) schedule(dynamic, 4) if (work > 200000) num_threads(s->n_threads)
     for (int t = 0; t < T; t++)
         for (int h = 0; h < nh; h++) {
             int r = s->trow[t], p = s->tpos[t], j0 = window && p - window + 1 > 0 ? p - window + 1 : 0;

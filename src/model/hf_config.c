@@ -1,11 +1,15 @@
 /* config.json of a Hugging Face model folder -> iv_config. */
 #include "model/model_internal.h"
 #include <jansson.h>
+#include <limits.h>
 #include <string.h>
 
+/* A value outside int's range reads as -1, which every size check rejects. */
 static int get_int(json_t *o, const char *k, int dflt) {
     json_t *v = json_object_get(o, k);
-    return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+    if (!json_is_integer(v)) return dflt;
+    json_int_t x = json_integer_value(v);
+    return x < INT_MIN || x > INT_MAX ? -1 : (int)x;
 }
 static double get_num(json_t *o, const char *k, double dflt) {
     json_t *v = json_object_get(o, k);
@@ -15,7 +19,8 @@ static double get_num(json_t *o, const char *k, double dflt) {
 static int get_tok(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     if (json_is_array(v)) v = json_array_get(v, 0);
-    return json_is_integer(v) ? (int)json_integer_value(v) : -1;
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX
+               ? (int)json_integer_value(v) : -1;
 }
 
 int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
@@ -43,7 +48,7 @@ int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
         c->n_heads = get_int(root, "n_head", -1);
         c->n_kv_heads = c->n_heads;
         c->max_seq = get_int(root, "n_positions", get_int(root, "n_ctx", -1));
-        c->hidden_dim = get_int(root, "n_inner", c->dim > 0 ? 4 * c->dim : -1);
+        c->hidden_dim = get_int(root, "n_inner", c->dim > 0 && c->dim <= 1 << 16 ? 4 * c->dim : -1);
         c->norm_eps = (float)get_num(root, "layer_norm_epsilon", 1e-5);
         c->tied_embeddings = 1;
         const char *act = json_string_value(json_object_get(root, "activation_function"));
@@ -109,7 +114,9 @@ int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
     if (c->dim <= 0 || c->hidden_dim <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->n_kv_heads <= 0 ||
         c->head_dim <= 0 || c->vocab_size <= 0 || c->max_seq <= 0 || c->n_heads % c->n_kv_heads ||
         c->head_dim % 2 || c->dim > 1 << 16 || c->n_layers > 1024 || c->n_heads > 4096 || c->head_dim > 4096 ||
-        c->hidden_dim > 1 << 20 || c->vocab_size > 1 << 24) {
+        c->hidden_dim > 1 << 20 || c->vocab_size > 1 << 24 ||
+        /* GPT-2 splits dim into heads (c_attn is [dim, 3*dim]) */
+        (c->arch == IV_ARCH_GPT2 && c->n_heads * c->head_dim != c->dim)) {
         iv_errf(err, "%s: missing or inconsistent sizes (dim %d hidden %d layers %d heads %d kv %d head_dim %d vocab %d ctx %d)",
                 path, c->dim, c->hidden_dim, c->n_layers, c->n_heads, c->n_kv_heads, c->head_dim, c->vocab_size,
                 c->max_seq);

@@ -44,7 +44,9 @@ static int open_shards(iv_model *m, const char *dir, iv_err *err) {
     int nf = 0;
     json_object_foreach(wm, k, v) {
         const char *f = json_string_value(v);
-        if (!f || strchr(f, '/') || !strcmp(f, "..")) { rc = iv_errf(err, "%s: bad file name for tensor %s", path, k); break; }
+        int ctrl = 0; /* a control character would break the one-line messages */
+        for (const char *q = f; q && *q; q++) ctrl |= (unsigned char)*q < 0x20;
+        if (!f || ctrl || strchr(f, '/') || !strcmp(f, "..")) { rc = iv_errf(err, "%s: bad file name for tensor %s", path, k); break; }
         int seen = 0;
         for (int i = 0; i < nf; i++) seen |= !strcmp(files[i], f);
         if (seen) continue;

@@ -60,7 +60,7 @@ int iv_load_llama2c(iv_model *m, const char *path, iv_err *err) {
     } else {
         memcpy(h, p, sizeof h);
         shared = h[5] > 0;
-        if (h[5] < 0) h[5] = -h[5];
+        if (h[5] < 0 && h[5] != INT32_MIN) h[5] = -h[5]; /* INT32_MIN stays negative: rejected below */
         off = 28;
     }
     iv_config *c = &m->cfg;
@@ -99,7 +99,7 @@ int iv_load_llama2c(iv_model *m, const char *path, iv_err *err) {
         w2 = take(&cur, (size_t)(L * d * hd), "w2");
         w3 = take(&cur, (size_t)(L * hd * d), "w3");
         rms_final = take(&cur, (size_t)d, "rms_final");
-        take(&cur, (size_t)(c->max_seq * c->head_dim), "freq_cis"); /* real+imag halves; unused */
+        take(&cur, (size_t)c->max_seq * (size_t)c->head_dim, "freq_cis"); /* real+imag halves; unused */
     } else {
         rms_att = take(&cur, (size_t)(L * d), "rms_att");
         rms_ffn = take(&cur, (size_t)(L * d), "rms_ffn");
