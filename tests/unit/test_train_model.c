@@ -15,9 +15,12 @@
 #include "interv/eval.h"
 #include "interv/train.h"
 
+/* resid_post.0, seed 1, default l1: with ~200-234 pairs a concept (test ~80-94
+ * sentences) the held-out accuracy is 0.86-0.975, mean 0.935 (5-seed means
+ * 0.894-0.960); issue 4's >= 0.9 for every concept is not met yet (dog, cake). */
 #define PROBE_LAYER 0
-#define PROBE_MIN_EACH 0.75
-#define PROBE_MIN_MEAN 0.85
+#define PROBE_MIN_EACH 0.85
+#define PROBE_MIN_MEAN 0.92
 #define SAE_MIN_EV 0.80
 
 static iv_model *M;
