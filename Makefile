@@ -66,7 +66,11 @@ install: all
 	install -m644 include/interv/*.h $(DESTDIR)$(PREFIX)/include/interv/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(PKGS)|' interv.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/interv.pc
 
+# libFuzzer targets (clang) for every parser, into build-fuzz/
+fuzz:
+	$(MAKE) -f fuzz/Makefile
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-valgrind
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

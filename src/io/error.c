@@ -3,12 +3,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Messages are one line: control characters that came from file contents or
+ * names are shown as '?'. */
+static void one_line(char *m) {
+    for (; *m; m++)
+        if ((unsigned char)*m < 0x20 || *m == 0x7f) *m = '?';
+}
+
 int iv_errf(iv_err *e, const char *fmt, ...) {
     if (!e) return -1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    one_line(e->msg);
     return -1;
 }
 
@@ -28,5 +36,6 @@ int iv_err_prefix(iv_err *e, const char *fmt, ...) {
     size_t ol = strnlen(old, room);
     memcpy(e->msg + k + 2, old, ol);
     e->msg[k + 2 + ol] = 0;
+    one_line(e->msg);
     return -1;
 }

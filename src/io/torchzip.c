@@ -26,11 +26,24 @@ static int read_member(zip_t *za, const char *path, const char *name, zip_uint64
                        (unsigned long long)st.size, (unsigned long long)cap);
     zip_file_t *f = zip_fopen_index(za, (zip_uint64_t)idx, 0);
     if (!f) return iv_errf(err, "%s: %s: cannot open member: %s", path, name, zip_strerror(za));
-    uint8_t *b = malloc(st.size ? st.size : 1);
+    /* grow with the bytes that really arrive: a forged header declaring gigabytes
+     * must not reserve them up front */
+    zip_uint64_t room = st.size < (1u << 20) ? st.size : (1u << 20);
+    uint8_t *b = malloc(room ? room : 1);
     if (!b) { zip_fclose(f); return iv_errf(err, "%s: %s: out of memory", path, name); }
     zip_uint64_t got = 0;
     zip_int64_t r = 1;
-    while (got < st.size && (r = zip_fread(f, b + got, st.size - got)) > 0) got += (zip_uint64_t)r;
+    while (got < st.size) {
+        if (got == room) {
+            zip_uint64_t nr = room * 2 < st.size ? room * 2 : st.size;
+            uint8_t *nb = realloc(b, nr);
+            if (!nb) { free(b); zip_fclose(f); return iv_errf(err, "%s: %s: out of memory", path, name); }
+            b = nb;
+            room = nr;
+        }
+        if ((r = zip_fread(f, b + got, room - got)) <= 0) break;
+        got += (zip_uint64_t)r;
+    }
     uint8_t extra;
     zip_int64_t more = r >= 0 && got == st.size ? zip_fread(f, &extra, 1) : 0;
     int crc = zip_fclose(f);

@@ -57,7 +57,11 @@ uint16_t iv_f32_to_f16(float f) {
 
 void iv_to_f32(float *dst, const void *src, iv_dtype t, size_t n) {
     if (t == IV_F32) { memcpy(dst, src, n * 4); return; }
-    const uint16_t *s = src;
-    if (t == IV_BF16) for (size_t i = 0; i < n; i++) dst[i] = iv_bf16_to_f32(s[i]);
-    else for (size_t i = 0; i < n; i++) dst[i] = iv_f16_to_f32(s[i]);
+    /* byte loads: a view into a file need not be 2-byte aligned */
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, s + 2 * i, 2);
+        dst[i] = t == IV_BF16 ? iv_bf16_to_f32(h) : iv_f16_to_f32(h);
+    }
 }

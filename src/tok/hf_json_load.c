@@ -445,7 +445,8 @@ int iv_tok_load_hf_json(const char *path, iv_tokenizer **out, iv_err *err) {
     hf_tok *h = calloc(1, sizeof *h);
     json_t *parts[8] = {0};
     ctx c = {path, msg, h, {{0}}};
-    hf_js j = {(const char *)map.data, (const char *)map.data + map.size, path, msg, MSG};
+    /* an empty file maps to NULL: no pointer arithmetic on it */
+    hf_js j = {(const char *)map.data, map.data ? (const char *)map.data + map.size : NULL, path, msg, MSG};
     if (!h || !(h->path = strdup(path))) { snprintf(msg, MSG, "%s: out of memory", path); goto fail; }
     hf_bytelevel_init();
     static const char *const top[] = {"model", "normalizer", "pre_tokenizer", "post_processor", "decoder", "added_tokens"};
