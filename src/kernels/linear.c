@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Multiply-adds below which waking the thread team costs more than it saves. */
-#define PAR_MIN (1 << 20) /* multiply-adds below which threads cost more than they give */
+#define PAR_MIN (1 << 18) /* multiply-adds below which threads cost more than they give */
 /* Output rows per parallel work item of the batch-1 / small-batch kernels. */
 #define ROW_BLOCK 16
 /* Batch size from which SGEMM beats the tiled kernel.  Measured (thread CPU
