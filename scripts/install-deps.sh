@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages interv builds and tests with, only those missing.
+#   scripts/install-deps.sh          build dependencies
+#   scripts/install-deps.sh --test   plus the tools the tests use
 set -euo pipefail
-PKGS=(build-essential pkg-config libopenblas-dev liblapacke-dev libjansson-dev libpcre2-dev
-      libutf8proc-dev libcsv-dev libzip-dev libcmocka-dev libcairo2-dev)
-[ "${1:-}" = "--test" ] && PKGS+=(nodejs npm chromium valgrind clang libclang-rt-14-dev)
 missing=()
-for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# libraries: by Debian package
+for p in build-essential pkg-config libopenblas-dev liblapacke-dev libjansson-dev libpcre2-dev \
+         libutf8proc-dev libcsv-dev libzip-dev libcmocka-dev libcairo2-dev; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${1:-}" = "--test" ]; then
+  # tools: by command, since node/npm may come from outside Debian's packages
+  need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+  need node nodejs; need npm npm; need chromium chromium; need valgrind valgrind; need clang clang
+  need python3 python3
+  dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
