@@ -31,6 +31,7 @@ typedef struct iv_chart {
     const iv_refline *ref;
     size_t n_ref;
     int width, height;
+    int ylog;                /* log10 y axis (perplexity spans orders of magnitude) */
 } iv_chart;
 
 /* Renders the chart to an SVG document in memory (*svg malloc'd, *len bytes). */

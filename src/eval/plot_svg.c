@@ -94,6 +94,9 @@ static void fmt_tick(char *b, size_t n, double v, double step) {
     else snprintf(b, n, "%.*f", dec, v);
 }
 
+/* The plotted coordinate of a y value: itself, or log10 on a log axis. */
+static double ty(const iv_chart *c, double v) { return c->ylog ? (v > 0 ? log10(v) : NAN) : v; }
+
 int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
     membuf b = {0};
     int W = c->width > 0 ? c->width : 520, H = c->height > 0 ? c->height : 340;
@@ -109,11 +112,11 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (size_t i = 0; i < c->n_s; i++)
         for (size_t k = 0; k < c->s[i].n; k++)
-            if (!isnan(c->s[i].x[k]) && !isnan(c->s[i].y[k])) {
+            if (!isnan(c->s[i].x[k]) && !isnan(ty(c, c->s[i].y[k]))) {
                 extend(&x0, &x1, c->s[i].x[k]);
-                extend(&y0, &y1, c->s[i].y[k]);
+                extend(&y0, &y1, ty(c, c->s[i].y[k]));
             }
-    for (size_t i = 0; i < c->n_ref; i++) extend(&y0, &y1, c->ref[i].y);
+    for (size_t i = 0; i < c->n_ref; i++) extend(&y0, &y1, ty(c, c->ref[i].y));
     int empty = !(x1 >= x0) || !(y1 >= y0);
     if (empty) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     if (x1 - x0 < 1e-12) x0 -= 0.5, x1 += 0.5;
@@ -128,6 +131,7 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
     cairo_paint(cr);
 #define PX(v) (L + ((v) - x0) / (x1 - x0) * (R - L))
 #define PY(v) (B - ((v) - y0) / (y1 - y0) * (B - T))
+#define PYV(v) PY(ty(c, (v)))
 
     cairo_set_font_size(cr, 11);
     cairo_set_line_width(cr, 1);
@@ -154,7 +158,8 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
         cairo_move_to(cr, L - 4, PY(v));
         cairo_line_to(cr, L, PY(v));
         cairo_stroke(cr);
-        fmt_tick(t, sizeof t, v, ys);
+        if (c->ylog) snprintf(t, sizeof t, pow(10, v) >= 10 ? "%.0f" : "%.3g", pow(10, v));
+        else fmt_tick(t, sizeof t, v, ys);
         text_at(cr, L - 7, PY(v), t, 1, 0.5);
     }
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
@@ -179,14 +184,14 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
     cairo_set_font_size(cr, 11);
     for (size_t i = 0; i < c->n_ref; i++) {
         double rgb[3];
-        if (isnan(c->ref[i].y)) continue;
+        if (isnan(ty(c, c->ref[i].y))) continue;
         iv_palette(c->ref[i].colour, rgb);
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
         double d[2] = {5, 4};
         cairo_set_dash(cr, d, 2, 0);
         cairo_set_line_width(cr, 1.3);
-        cairo_move_to(cr, L, PY(c->ref[i].y));
-        cairo_line_to(cr, R, PY(c->ref[i].y));
+        cairo_move_to(cr, L, PYV(c->ref[i].y));
+        cairo_line_to(cr, R, PYV(c->ref[i].y));
         cairo_stroke(cr);
         cairo_move_to(cr, R + 10, ly + 6);
         cairo_line_to(cr, R + 28, ly + 6);
@@ -204,17 +209,17 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
         cairo_set_line_width(cr, 2);
         int pen = 0;
         for (size_t k = 0; s->lines && k < s->n; k++) {
-            if (isnan(s->x[k]) || isnan(s->y[k])) {
+            if (isnan(s->x[k]) || isnan(ty(c, s->y[k]))) {
                 pen = 0;
                 continue;
             }
-            if (pen) cairo_line_to(cr, PX(s->x[k]), PY(s->y[k]));
-            else cairo_move_to(cr, PX(s->x[k]), PY(s->y[k]));
+            if (pen) cairo_line_to(cr, PX(s->x[k]), PYV(s->y[k]));
+            else cairo_move_to(cr, PX(s->x[k]), PYV(s->y[k]));
             pen = 1;
         }
         cairo_stroke(cr);
         for (size_t k = 0; k < s->n; k++)
-            if (!isnan(s->x[k]) && !isnan(s->y[k])) marker(cr, PX(s->x[k]), PY(s->y[k]), s->marker);
+            if (!isnan(s->x[k]) && !isnan(ty(c, s->y[k]))) marker(cr, PX(s->x[k]), PYV(s->y[k]), s->marker);
         if (s->lines) {
             cairo_move_to(cr, R + 10, ly + 6);
             cairo_line_to(cr, R + 28, ly + 6);
@@ -227,6 +232,7 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err) {
     }
 #undef PX
 #undef PY
+#undef PYV
     cairo_destroy(cr);
     cairo_surface_finish(sf);
     cairo_status_t st = cairo_surface_status(sf);

@@ -212,14 +212,15 @@ static int group_chart(rep *R, const char *concept, curve *cv, size_t ncv, long 
             ref.y = kind == 0 ? st->success : fl_raw(st, coh);
         }
     }
-    const char *fl = coh ? "coherence (judge, 1-10)" : "perplexity (lower = more fluent)";
+    const char *fl = coh ? "coherence (judge, 1-10)" : "perplexity (log scale, lower = more fluent)";
     char title[512];
     static const char *what[3] = {"success vs edit size", "%s vs edit size", "%s vs success"};
     char w[128];
     snprintf(w, sizeof w, what[kind], coh ? "coherence" : "perplexity");
     snprintf(title, sizeof title, "%s: %s", concept, w);
     iv_chart ch = {title, kind == 2 ? "success rate" : "edit size ||x'-x|| / ||x||",
-                   kind == 0 ? "success rate" : fl, s, ns, &ref, isnan(ref.y) ? 0 : 1, 540, 340};
+                   kind == 0 ? "success rate" : fl, s, ns, &ref, isnan(ref.y) ? 0 : 1, 540, 340,
+                   kind != 0 && !coh};
     rc = emit_chart(R, &ch, err);
 out:
     for (size_t i = 0; bufs && i < 2 * cap; i++) free(bufs[i]);
