@@ -68,7 +68,8 @@ int cmd_sweep(int argc, char **argv) {
     if (iv_sweep_run(&cfg, out, &pr, &done, &skipped, &err) != 0) {
         if (b.tty) fputc('\n', stderr);
         fprintf(stderr, "interv sweep: %s\n", err.msg);
-        fprintf(stderr, "interv sweep: %d cells finished are kept in %s/cells; rerun to resume\n", done + skipped, out);
+        if (done + skipped > 0)
+            fprintf(stderr, "interv sweep: %d finished cells are kept in %s/cells; rerun to resume\n", done + skipped, out);
         rc = 1;
     } else {
         fprintf(stderr, "interv sweep: %d cells computed, %d already done, results in %s/cells\n", done, skipped, out);
