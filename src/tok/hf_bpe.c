@@ -65,7 +65,7 @@ int hf_bpe_finish(hf_tok *h, int32_t vocab_size, char *msg, size_t cap) {
     return 0;
 }
 
-typedef struct { int32_t rank; uint32_t pos; int32_t node, l, r; } hitem;
+typedef struct { int32_t rank; uint32_t pos; int32_t node, l, r, res; } hitem;
 
 static int hless(const hitem *a, const hitem *b) {
     return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
@@ -128,11 +128,11 @@ static void try_pair(const hf_tok *h, const node *nd, int32_t i, hitem *hp, size
     if (j < 0 || nd[i].sym < 0 || nd[j].sym < 0) return;
     long slot = hf_pairmap_find(&h->merges, (uint32_t)nd[i].sym, (uint32_t)nd[j].sym);
     if (slot < 0) return;
-    hpush(hp, hn, (hitem){h->merges.rank[slot], nd[i].a, i, nd[i].sym, nd[j].sym});
+    hpush(hp, hn, (hitem){h->merges.rank[slot], nd[i].a, i, nd[i].sym, nd[j].sym, h->merges.res[slot]});
 }
 
-int hf_bpe_word(const hf_tok *h, const char *s, size_t n, int32_t **ids, size_t *nids, size_t *cap) {
-    if (!n) return 0;
+/* The merge loop proper, without the word cache. */
+static int bpe_word(const hf_tok *h, const char *s, size_t n, int32_t **ids, size_t *nids, size_t *cap) {
     if (h->ignore_merges) {
         long e = hf_strmap_find(&h->syms, s, n);
         if (e >= 0 && h->syms.val[e] >= 0) return push_id(ids, nids, cap, h->syms.val[e]);
@@ -147,7 +147,13 @@ int hf_bpe_word(const hf_tok *h, const char *s, size_t n, int32_t **ids, size_t 
     for (size_t i = 0; i < n;) {
         int l = hf_utf8_len(u + i, n - i);
         if (!l) l = 1;   /* cannot happen: the input was validated */
-        long e = hf_strmap_find(&h->syms, s + i, (size_t)l);
+        long e;
+        if (h->cp2sym && l <= 3) {   /* every code point below HF_CP_TABLE */
+            uint32_t cp = hf_utf8_cp(u + i, l);
+            e = h->cp2sym[cp];
+        } else {
+            e = hf_strmap_find(&h->syms, s + i, (size_t)l);
+        }
         nd[m] = (node){(int32_t)e, m - 1, -1, (uint32_t)i, (uint32_t)(i + (size_t)l)};
         if (m) nd[m - 1].next = m;
         m++;
@@ -160,8 +166,7 @@ int hf_bpe_word(const hf_tok *h, const char *s, size_t n, int32_t **ids, size_t 
             hitem it = hpop(hp, &hn);
             int32_t i = it.node, j = nd[i].next;
             if (nd[i].sym != it.l || j < 0 || nd[j].sym != it.r) continue;   /* stale */
-            long slot = hf_pairmap_find(&h->merges, (uint32_t)it.l, (uint32_t)it.r);
-            nd[i].sym = h->merges.res[slot];
+            nd[i].sym = it.res;
             nd[i].b = nd[j].b;
             nd[i].next = nd[j].next;
             if (nd[j].next >= 0) nd[nd[j].next].prev = i;
@@ -176,4 +181,45 @@ done:
     if (nd != st_nodes) free(nd);
     if (hp != st_heap) free(hp);
     return rc;
+}
+
+/* A word of n bytes gives at most n ids (one per byte at worst: byte
+ * fallback), so the cached ids always fit after reserving n slots. */
+int hf_bpe_word(const hf_tok *h, const char *s, size_t n, int32_t **ids, size_t *nids, size_t *cap) {
+    if (!n) return 0;
+    if (h->cache) {
+        if (*cap - *nids < n) {
+            size_t c = *cap ? *cap : 64;
+            while (c - *nids < n) c *= 2;
+            int32_t *p = realloc(*ids, c * sizeof *p);
+            if (!p) return -1;
+            *ids = p; *cap = c;
+        }
+        size_t k;
+        if (hf_wcache_get(h->cache, s, n, *ids + *nids, *cap - *nids, &k)) { *nids += k; return 0; }
+    }
+    size_t first = *nids;
+    int rc = bpe_word(h, s, n, ids, nids, cap);
+    if (!rc && h->cache) hf_wcache_put(h->cache, s, n, *ids + first, *nids - first);
+    return rc;
+}
+
+/* Single code points are looked up in a table rather than hashed; the table is
+ * built from the final symbol map so both lookups give the same entry. */
+int hf_bpe_prepare(hf_tok *h) {
+    h->cp2sym = malloc(HF_CP_TABLE * sizeof *h->cp2sym);
+    if (!h->cp2sym) return -1;
+    for (uint32_t cp = 0; cp < HF_CP_TABLE; cp++) h->cp2sym[cp] = -1;
+    for (size_t e = 0; e < h->syms.n; e++) {
+        const unsigned char *u = (const unsigned char *)HF_STR(&h->syms, e);
+        size_t len = h->syms.len[e];
+        int l = hf_utf8_len(u, len);
+        if (!l || (size_t)l != len) continue;
+        uint32_t cp = hf_utf8_cp(u, l);
+        if (cp < HF_CP_TABLE && h->cp2sym[cp] < 0) h->cp2sym[cp] = (int32_t)e;
+    }
+    for (size_t i = 0; i < h->nadded; i++)
+        if (h->added[i].len) h->added_first[(unsigned char)h->added[i].content[0]] = 1;
+    h->cache = hf_wcache_new();   /* NULL: encode works without it, only slower */
+    return 0;
 }

@@ -131,6 +131,14 @@ typedef struct hf_dec {
 } hf_dec;
 void hf_dec_free(hf_dec *d);
 
+/* ---- word cache (hf_cache.c): thread-safe, bounded ---- */
+typedef struct hf_wcache hf_wcache;
+hf_wcache *hf_wcache_new(void);   /* NULL when out of memory */
+void hf_wcache_free(hf_wcache *c);
+/* Copies the cached ids of word s to out (at most maxn) and returns 1, or 0. */
+int hf_wcache_get(hf_wcache *c, const char *s, size_t n, int32_t *out, size_t maxn, size_t *nout);
+void hf_wcache_put(hf_wcache *c, const char *s, size_t n, const int32_t *ids, size_t nids);
+
 /* ---- the tokenizer ---- */
 typedef struct {
     char *content; size_t len;
@@ -157,7 +165,14 @@ typedef struct {
     int32_t *prefix_ids; size_t nprefix;   /* post-processor, single sequence */
     int32_t *suffix_ids; size_t nsuffix;
     hf_regex *gpt2_re;          /* the ByteLevel regex, compiled once */
+    int32_t *cp2sym;            /* [HF_CP_TABLE] entry of syms for one code point, -1 = none */
+    hf_wcache *cache;           /* word -> ids; NULL = no caching (out of memory) */
+    uint8_t added_first[256];   /* 1 = some added token starts with this byte */
 } hf_tok;
+#define HF_CP_TABLE 0x10000     /* code points below this use cp2sym */
+
+/* Fills cp2sym and creates the word cache; called once the tables are final. */
+int hf_bpe_prepare(hf_tok *h);
 
 /* Builds the model tables; called by both loaders. */
 int hf_bpe_add_vocab(hf_tok *h, const char *s, size_t n, long id, const char *path, char *msg, size_t cap);

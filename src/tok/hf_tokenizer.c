@@ -115,6 +115,7 @@ static int split_added(const hf_tok *h, const char *t, size_t n, span **out, siz
     span *v = malloc(cap * sizeof *v);
     if (!v) return -1;
     while (i < n) {
+        if (!h->added_first[(unsigned char)t[i]]) { i++; continue; }   /* no token starts here */
         size_t best = 0;
         int32_t node = 0;
         for (size_t j = i; j < n && h->trie_nodes; j++) {
@@ -288,6 +289,8 @@ void hf_tok_free(hf_tok *h) {
     free(h->trie_key); free(h->trie_child); free(h->trie_end);
     free(h->prefix_ids); free(h->suffix_ids);
     hf_regex_free(h->gpt2_re);
+    free(h->cp2sym);
+    hf_wcache_free(h->cache);
     free(h);
 }
 
@@ -308,6 +311,7 @@ static int32_t find_id(const hf_tok *h, const char *s, int special_only) {
 int hf_make_tokenizer(hf_tok *h, iv_tokenizer **out, iv_err *err) {
     iv_tokenizer *t = calloc(1, sizeof *t);
     if (!t) { iv_errf(err, "%s: out of memory", h->path); hf_tok_free(h); return -1; }
+    if (hf_bpe_prepare(h)) { iv_errf(err, "%s: out of memory", h->path); free(t); hf_tok_free(h); return -1; }
     t->ops = &hf_ops;
     t->impl = h;
     int32_t vs = 0;
