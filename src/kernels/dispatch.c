@@ -1,5 +1,8 @@
 /* Run-time choice of the kernel table and thread counts. */
 #include "interv/kernels.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include "isa.h"
 #include <omp.h>
 #include <cblas.h>
@@ -9,8 +12,11 @@
 static iv_isa cpu_best(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+    /* F16C is CPUID leaf 1, ECX bit 29: asked directly, since clang 14's
+     * __builtin_cpu_supports does not know "f16c" */
+    unsigned a, b, c = 0, d;
+    int f16c = __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
     int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     return avx512 ? IV_ISA_AVX512 : avx2 ? IV_ISA_AVX2 : IV_ISA_SCALAR;
