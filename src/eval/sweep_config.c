@@ -81,7 +81,7 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
     c->max_new = 30;
     c->batch = 32;
     c->at = IV_AT_LAST;
-    char *buf = strdup(text), *save = NULL;
+    char *buf = strdup(text);
     int lineno = 0, rc = 0;
     char *line = buf, *next;
     for (; line && rc == 0; line = next) {
@@ -166,7 +166,6 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
         if (w) free_words(w, nw);
         if (bad && rc == 0) rc = iv_errf(err, "%s:%d: bad value for %s: '%s'", name, lineno, key, val);
     }
-    (void)save;
     free(buf);
     if (rc == 0) {
         const char *missing = !c->n_models ? "models" : !c->n_layers ? "layers" : !c->n_methods ? "methods"
