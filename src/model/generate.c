@@ -87,12 +87,16 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
     iv_state *s = iv_state_new(m, B, ctx, err);
     if (!s) return -1;
     float *logits = malloc((size_t)B * V * sizeof(float)), *probs = malloc((size_t)V * sizeof(float));
+    float *raw = opt->on_step && opt->temperature > 0 ? malloc((size_t)V * sizeof(float)) : NULL; /* [V] */
     prob_idx *work = malloc((size_t)V * sizeof *work);
     row_state *rows = calloc((size_t)B, sizeof *rows);
     const int32_t **feed = calloc((size_t)B, sizeof *feed);
     int *nfeed = calloc((size_t)B, sizeof *nfeed);
     int rc = 0, next_prompt = 0, active = 0;
-    if (!logits || !probs || !work || !rows || !feed || !nfeed) { rc = iv_errf(err, "out of memory"); goto done; }
+    if (!logits || !probs || !work || !rows || !feed || !nfeed || (opt->on_step && opt->temperature > 0 && !raw)) {
+        rc = iv_errf(err, "out of memory");
+        goto done;
+    }
     for (int r = 0; r < B; r++) rows[r].prompt = -1;
     for (;;) {
         /* refill idle rows, then build this step's token lists */
@@ -138,10 +142,8 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
             if (opt->on_step || opt->temperature > 0) softmax(probs, lg, V, opt->temperature > 0 ? opt->temperature : 1.f);
             if (opt->on_step) {
                 if (opt->temperature > 0) { /* report the untempered distribution */
-                    float *raw = malloc((size_t)V * sizeof(float));
                     softmax(raw, lg, V, 1.f);
                     opt->on_step(opt->user, w->prompt, w->produced, raw, V);
-                    free(raw);
                 } else opt->on_step(opt->user, w->prompt, w->produced, probs, V);
             }
             tok = opt->temperature > 0 ? sample(probs, V, opt->top_p, &w->rng, work) : argmax(lg, V);
@@ -157,7 +159,7 @@ done:
     if (rc != 0)
         for (int p = 0; p < n; p++) { free(out_ids[p]); out_ids[p] = NULL; out_n[p] = 0; }
     iv_state_free(s);
-    free(logits); free(probs); free(work); free(rows); free(feed); free(nfeed);
+    free(logits); free(probs); free(raw); free(work); free(rows); free(feed); free(nfeed);
     return rc;
 }
 
