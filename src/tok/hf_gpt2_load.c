@@ -78,7 +78,8 @@ int iv_tok_load_gpt2_files(const char *vocab_path, const char *merges_path, iv_t
     const char *base = strrchr(vocab_path, '/');
     base = base ? base + 1 : vocab_path;
     long eot = hf_strmap_find(&h->syms, "<|endoftext|>", 13);
-    if (strcmp(base, "encoder.json") != 0 && eot >= 0) {
+    /* only a real vocabulary entry (merges may name symbols that have no id) */
+    if (strcmp(base, "encoder.json") != 0 && eot >= 0 && h->syms.val[eot] >= 0) {
         if (!(h->added = calloc(1, sizeof *h->added)) || !(h->added[0].content = strdup("<|endoftext|>"))) {
             snprintf(msg, MSG, "%s: out of memory", vocab_path); goto fail;
         }

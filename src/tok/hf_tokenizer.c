@@ -65,6 +65,11 @@ static int32_t added_exact(const hf_tok *h, const char *s, size_t n) {
 int hf_is_added(const hf_tok *h, const char *s, size_t n) { return added_exact(h, s, n) >= 0; }
 
 int hf_added_build(hf_tok *h, char *msg, size_t cap) {
+    for (size_t i = 0; i < h->nadded; i++)
+        if (h->added[i].id < 0) {
+            snprintf(msg, cap, "%s: added token \"%.60s\" has no valid id", h->path, h->added[i].content);
+            return -1;
+        }
     int32_t vs = 0;
     for (size_t e = 0; e < h->syms.n; e++) if (h->syms.val[e] >= vs) vs = h->syms.val[e] + 1;
     for (size_t i = 0; i < h->nadded; i++) if (h->added[i].id >= vs) vs = h->added[i].id + 1;
