@@ -14,13 +14,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     }
     fz_write(path, sizeof path, "cfg/config.json", d, n);
     snprintf(path, sizeof path, "%s/cfg", fz_scratch());
-    iv_model *m = NULL;
-    iv_err err = {{0}};
-    if (iv_model_load(path, NULL, &m, &err) != 0) {
-        fz_check_msg(err.msg);
-        return 0;
-    }
-    fz_forward(m);
-    iv_model_free(m);
-    return 0;
+    return fz_load_and_run(path);
 }

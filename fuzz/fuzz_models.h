@@ -106,4 +106,18 @@ static inline void fz_forward(const iv_model *m) {
     free(logits);
     iv_state_free(s);
 }
+
+/* The whole model case: load path, and on success run fz_forward and free it;
+ * a failed load must leave a one-line message. */
+static inline int fz_load_and_run(const char *path) {
+    iv_model *m = NULL;
+    iv_err err = {{0}};
+    if (iv_model_load(path, NULL, &m, &err) != 0) {
+        fz_check_msg(err.msg);
+        return 0;
+    }
+    fz_forward(m);
+    iv_model_free(m);
+    return 0;
+}
 #endif

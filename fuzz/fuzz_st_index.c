@@ -21,13 +21,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     }
     fz_write(path, sizeof path, "idx/model.safetensors.index.json", d, n);
     snprintf(path, sizeof path, "%s/idx", fz_scratch());
-    iv_model *m = NULL;
-    iv_err err = {{0}};
-    if (iv_model_load(path, NULL, &m, &err) != 0) {
-        fz_check_msg(err.msg);
-        return 0;
-    }
-    fz_forward(m);
-    iv_model_free(m);
-    return 0;
+    return fz_load_and_run(path);
 }
