@@ -7,7 +7,8 @@
  *      Llama in bf16): prefill tokens/s, batch-1 decode ms/token against the
  *      bandwidth floor, batch-32 decode tokens/s against the SGEMM peak.
  * Every measurement at 1 thread and at all CPUs.  Prints markdown tables.
- * Usage: bench_model [--no-1b] [--threads N]
+ * Usage: bench_model [--no-1b] [--no-linear] [--only NAME] [--threads N]
+ *   --only: gpt2-f32, gpt2-bf16 or llama (one model, for profiling)
  * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
  * re-executing once; the output says so. */
 #include "interv/kernels.h"
@@ -288,12 +289,15 @@ int main(int argc, char **argv) {
         unsetenv("OPENBLAS_CORETYPE");
         execv("/proc/self/exe", argv); /* on failure: carry on with it set */
     }
-    int no1b = 0, maxt = omp_get_num_procs();
+    int no1b = 0, nolin = 0, maxt = omp_get_num_procs();
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-1b")) no1b = 1;
+        else if (!strcmp(argv[i], "--no-linear")) nolin = 1;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) maxt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: bench_model [--no-1b] [--threads N]\n");
+            printf("usage: bench_model [--no-1b] [--no-linear] [--only gpt2-f32|gpt2-bf16|llama] [--threads N]\n");
             return 0;
         } else {
             fprintf(stderr, "bench_model: unknown argument %s\n", argv[i]);
@@ -321,6 +325,7 @@ int main(int argc, char **argv) {
     }
     fflush(stdout);
 
+    if (!nolin) {
     printf("\n### iv_linear (best of several calls; %% of the same thread count's bandwidth / SGEMM peak)\n\n");
     printf("| matrix | B | threads | ms | weight GB/s (%% bw) | GFLOP/s (%% peak) |\n|---|---|---|---|---|---|\n");
     for (int i = 0; i < nth; i++) {
@@ -330,12 +335,14 @@ int main(int argc, char **argv) {
         bench_linear("gpt2 c_fc", IV_F32, IV_IN_OUT, 3072, 768, th[i], &lim[i]);
         fflush(stdout);
     }
+    }
 
     const shape shapes[] = {
         {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_F32},
         {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_BF16},
         {"Llama ~1.1B", IV_ARCH_LLAMA, 2048, 16, 32, 8, 8192, 32000, 2048, IV_BF16},
     };
+    const char *keys[] = {"gpt2-f32", "gpt2-bf16", "llama"};
     printf("\n### forward pass, random weights (prefill: one 128-token prompt; decode: best step; "
            "batch 32: 4-token prompts then one token per row per step)\n\n");
     printf("| model | dtype | threads | prefill tok/s | prefill GFLOP/s (%% peak) | decode B=1 ms/tok | "
@@ -344,6 +351,7 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         const shape *sh = &shapes[k];
         if (no1b && sh->arch == IV_ARCH_LLAMA) continue;
+        if (only && strcmp(only, keys[k])) continue;
         rmodel r;
         iv_kernels_set_threads(maxt);
         if (build(sh, &r)) {

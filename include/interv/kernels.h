@@ -65,6 +65,16 @@ void iv_layernorm_ref(float *y, const float *x, const float *w, const float *b, 
 void iv_softmax_inplace(float *x, int64_t n);
 void iv_softmax_inplace_ref(float *x, int64_t n);
 
+/* x[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (GPT-2's "gelu_new",
+ * Gemma's gelu_pytorch_tanh), in place. */
+void iv_gelu(float *x, int64_t n);
+void iv_gelu_ref(float *x, int64_t n);
+
+/* Gated MLP activation, in place: g[i] = act(g[i]) * u[i], act = SiLU
+ * (x / (1 + e^-x), Llama) or, with gelu != 0, the tanh GELU above (Gemma). */
+void iv_gated_act(float *g, const float *u, int64_t n, int gelu);
+void iv_gated_act_ref(float *g, const float *u, int64_t n, int gelu);
+
 /* y[i] += a * x[i]. */
 void iv_axpy(float *y, float a, const float *x, int64_t n);
 void iv_axpy_ref(float *y, float a, const float *x, int64_t n);

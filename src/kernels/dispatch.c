@@ -62,6 +62,11 @@ const char *iv_isa_name(iv_isa isa) { return table(isa)->name; }
 
 const ivk_ops *ivk_cur(void) { return table(iv_kernels_isa()); }
 
+const ivk_act *ivk_act_cur(void) {
+    iv_isa i = iv_kernels_isa();
+    return i == IV_ISA_AVX512 ? &ivk_act_avx512 : i == IV_ISA_AVX2 ? &ivk_act_avx2 : &ivk_act_scalar;
+}
+
 void iv_kernels_set_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);

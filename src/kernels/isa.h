@@ -18,7 +18,36 @@ typedef struct ivk_ops {
                   int64_t ws, int64_t n);
     /* dst[k] = (float)src[k], k < n */
     void (*cvt)(float *dst, const void *src, iv_dtype t, int64_t n);
+    /* Packed GEMM of one column panel, or NULL (then SGEMM is used):
+     * y[b*ldy + o] += sum_i x[b*ldx + i] W(o, i)  for b < B, o0 <= o < o0 + nc.
+     * p: scratch of IVK_GEMM_KC * round_up(nc, 16) floats. */
+    void (*gemm_panel)(float *y, int64_t ldy, const float *x, int64_t ldx, int B, const iv_wmat *W,
+                       int64_t o0, int nc, float *p);
+    /* sc[t] = scale * sum_j q[j] k[t*ldk + j]  for t < n, j < hd (f32 cache) */
+    void (*scores)(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd, float scale);
 } ivk_ops;
+
+/* scores() from dot(): the generic version every table may use. */
+void ivk_scores_by_dot(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd,
+                       float scale);
+
+/* Element-wise activations and softmax (act_*.c), all in place. */
+typedef struct ivk_act {
+    void (*gelu)(float *x, int64_t n);                          /* x = gelu_tanh(x) */
+    void (*gated)(float *g, const float *u, int64_t n, int gelu); /* g = act(g) * u */
+    void (*softmax)(float *x, int64_t n);
+} ivk_act;
+
+extern const ivk_act ivk_act_scalar;
+extern const ivk_act ivk_act_avx2;
+extern const ivk_act ivk_act_avx512;
+const ivk_act *ivk_act_cur(void);
+
+/* Inputs per packed panel: 256 x 384 columns x 4 bytes = 384 KiB, in L2. */
+#define IVK_GEMM_KC 128
+
+void ivk_gemm_panel_avx512(float *y, int64_t ldy, const float *x, int64_t ldx, int B,
+                           const iv_wmat *W, int64_t o0, int nc, float *p);
 
 extern const ivk_ops ivk_ops_scalar;
 extern const ivk_ops ivk_ops_avx2;

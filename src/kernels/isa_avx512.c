@@ -195,4 +195,43 @@ T512 static void cvt512(float *dst, const void *src, iv_dtype t, int64_t n) {
     else cvt_t(dst, src, IV_F16, n);
 }
 
-const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512};
+/* Attention scores with the query held in HV registers, four keys per pass. */
+T512 AI void scores_t(float *sc, const float *q, const float *k, int64_t ldk, int n, float scale,
+                      const int HV) {
+    __m512 qv[16];
+#pragma GCC unroll 16
+    for (int v = 0; v < HV; v++) qv[v] = _mm512_loadu_ps(q + 16 * v);
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const float *k0 = k + t * ldk;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
+        for (int v = 0; v < HV; v++) {
+            a0 = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(k0 + 16 * v), a0);
+            a1 = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(k0 + ldk + 16 * v), a1);
+            a2 = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(k0 + 2 * ldk + 16 * v), a2);
+            a3 = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(k0 + 3 * ldk + 16 * v), a3);
+        }
+        sc[t] = scale * _mm512_reduce_add_ps(a0);
+        sc[t + 1] = scale * _mm512_reduce_add_ps(a1);
+        sc[t + 2] = scale * _mm512_reduce_add_ps(a2);
+        sc[t + 3] = scale * _mm512_reduce_add_ps(a3);
+    }
+    for (; t < n; t++) {
+        __m512 a = _mm512_setzero_ps();
+#pragma GCC unroll 16
+        for (int v = 0; v < HV; v++) a = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(k + t * ldk + 16 * v), a);
+        sc[t] = scale * _mm512_reduce_add_ps(a);
+    }
+}
+
+T512 static void scores512(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd,
+                           float scale) {
+    if (hd == 64) scores_t(sc, q, k, ldk, n, scale, 4);
+    else if (hd == 128) scores_t(sc, q, k, ldk, n, scale, 8);
+    else if (hd == 256) scores_t(sc, q, k, ldk, n, scale, 16);
+    else if (hd == 32) scores_t(sc, q, k, ldk, n, scale, 2);
+    else ivk_scores_by_dot(sc, q, k, ldk, n, hd, scale);
+}
+
+const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512, ivk_gemm_panel_avx512, scores512};

@@ -2,6 +2,8 @@
  * same order as the SIMD tables would be pointless; these just need to be right
  * and reasonably quick (8 independent partial sums let the compiler pipeline). */
 #include "isa.h"
+#include <math.h>
+#include <string.h>
 
 static inline float el(const void *w, iv_dtype t, int64_t k) {
     if (t == IV_F32) return ((const float *)w)[k];
@@ -40,4 +42,35 @@ static void cvt_s(float *dst, const void *src, iv_dtype t, int64_t n) {
     for (int64_t k = 0; k < n; k++) dst[k] = el(src, t, k);
 }
 
-const ivk_ops ivk_ops_scalar = {"scalar", dot_s, mdot_s, axpys_s, cvt_s};
+const ivk_ops ivk_ops_scalar = {"scalar", dot_s, mdot_s, axpys_s, cvt_s, NULL, ivk_scores_by_dot};
+
+/* 0.5 x (1 + tanh(u)) written as x * sigmoid(2u): no cancellation for x << 0 */
+static float gelu1(float x) {
+    return x / (1.f + expf(-1.5957691216057308f * (x + 0.044715f * x * x * x)));
+}
+
+static void gelu_s(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = gelu1(x[i]);
+}
+
+static void gated_s(float *g, const float *u, int64_t n, int gelu) {
+    for (int64_t i = 0; i < n; i++) g[i] = (gelu ? gelu1(g[i]) : g[i] / (1.f + expf(-g[i]))) * u[i];
+}
+
+static void softmax_s(float *x, int64_t n) {
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    if (mx == -INFINITY) {
+        memset(x, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    float s = 0;
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        s += x[i];
+    }
+    float r = 1.0f / s;
+    for (int64_t i = 0; i < n; i++) x[i] *= r;
+}
+
+const ivk_act ivk_act_scalar = {gelu_s, gated_s, softmax_s};

@@ -31,21 +31,11 @@ void iv_layernorm(float *y, const float *x, const float *w, const float *b, floa
     for (i = 0; i < n; i++) y[i] = (x[i] - m) * r * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
 }
 
-void iv_softmax_inplace(float *x, int64_t n) {
-    float mx = -INFINITY;
-    for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-    if (mx == -INFINITY) {
-        memset(x, 0, (size_t)n * sizeof(float));
-        return;
-    }
-    float s = 0;
-    for (int64_t i = 0; i < n; i++) {
-        x[i] = expf(x[i] - mx);
-        s += x[i];
-    }
-    float r = 1.0f / s;
-    for (int64_t i = 0; i < n; i++) x[i] *= r;
-}
+void iv_softmax_inplace(float *x, int64_t n) { ivk_act_cur()->softmax(x, n); }
+
+void iv_gelu(float *x, int64_t n) { ivk_act_cur()->gelu(x, n); }
+
+void iv_gated_act(float *g, const float *u, int64_t n, int gelu) { ivk_act_cur()->gated(g, u, n, gelu); }
 
 void iv_axpy(float *y, float a, const float *x, int64_t n) {
     ivk_cur()->axpys(y, &a, 1, x, IV_F32, 0, n);
@@ -53,8 +43,13 @@ void iv_axpy(float *y, float a, const float *x, int64_t n) {
 
 void iv_attn_scores(float *scores, const float *q, const float *k, int64_t ldk, int n, int hd,
                     float scale) {
+    ivk_cur()->scores(scores, q, k, ldk, n, hd, scale);
+}
+
+void ivk_scores_by_dot(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd,
+                       float scale) {
     const ivk_ops *o = ivk_cur();
-    for (int t = 0; t < n; t++) scores[t] = scale * o->dot(q, k + (int64_t)t * ldk, IV_F32, hd);
+    for (int t = 0; t < n; t++) sc[t] = scale * o->dot(q, k + (int64_t)t * ldk, IV_F32, hd);
 }
 
 void iv_attn_mix(float *out, const float *p, const float *v, int64_t ldv, int n, int hd) {

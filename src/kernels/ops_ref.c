@@ -53,3 +53,16 @@ void iv_attn_mix_ref(float *out, const float *p, const float *v, int64_t ldv, in
         out[j] = (float)s;
     }
 }
+
+static double gelu_d(double x) { return 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
+
+void iv_gelu_ref(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = (float)gelu_d(x[i]);
+}
+
+void iv_gated_act_ref(float *g, const float *u, int64_t n, int gelu) {
+    for (int64_t i = 0; i < n; i++) {
+        double v = g[i];
+        g[i] = (float)((gelu ? gelu_d(v) : v / (1 + exp(-v))) * u[i]);
+    }
+}

@@ -29,10 +29,6 @@ static void rope(float *v, int n_heads, int hd, int pos, const double *freqs, in
     }
 }
 
-static float gelu_tanh(float x) {
-    return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
 static void embed(const iv_model *m, iv_state *s, int T) {
     const iv_config *c = &m->cfg;
     const iv_wmat *e = &m->w.tok_emb, *pe = &m->w.pos_emb;
@@ -89,14 +85,61 @@ static int run_hooks(const iv_hooks *hooks, int layer, iv_state *s, const unsign
     return 0;
 }
 
+/* GPT-2 stores q|k|v as one Conv1D [in, 3d] matrix that the loader splits into
+ * three column views.  When they are adjacent, one pass over the fused matrix
+ * (into hb, free until the MLP) reads each weight row once instead of three
+ * strided thirds, which matters for the bandwidth-bound batch-1 case. */
+static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_state *s, iv_wmat *f) {
+    const iv_wmat *q = &w->wq, *k = &w->wk, *v = &w->wv;
+    size_t es = iv_dtype_size(q->dtype);
+    if (q->layout != IV_IN_OUT || k->layout != IV_IN_OUT || v->layout != IV_IN_OUT) return 0;
+    if (k->dtype != q->dtype || v->dtype != q->dtype || k->stride != q->stride || v->stride != q->stride ||
+        k->in != q->in || v->in != q->in)
+        return 0;
+    if ((const char *)k->data != (const char *)q->data + (size_t)q->out * es ||
+        (const char *)v->data != (const char *)k->data + (size_t)k->out * es)
+        return 0;
+    if (q->out + k->out + v->out > c->hidden_dim || q->out != (int64_t)c->n_heads * c->head_dim ||
+        k->out != s->kv_dim || v->out != s->kv_dim)
+        return 0;
+    *f = *q;
+    f->out = q->out + k->out + v->out;
+    return 1;
+}
+
+static void add_bias_rows(float *y, int T, int n, const float *b) {
+    if (b)
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < n; i++) y[(size_t)t * n + i] += b[i];
+}
+
+static void qkv(const iv_config *c, const iv_layer_weights *w, iv_state *s, int T) {
+    iv_wmat f;
+    if (!fused_qkv(c, w, s, &f)) {
+        iv_linear(s->q, s->xb, T, &w->wq, w->bq);
+        iv_linear(s->k, s->xb, T, &w->wk, w->bk);
+        iv_linear(s->v, s->xb, T, &w->wv, w->bv);
+        return;
+    }
+    int qd = (int)w->wq.out, kvd = s->kv_dim, n = (int)f.out;
+    iv_linear(s->hb, s->xb, T, &f, NULL); /* [T, qd + 2 kvd] */
+    for (int t = 0; t < T; t++) {
+        const float *r = s->hb + (size_t)t * n;
+        memcpy(s->q + (size_t)t * qd, r, (size_t)qd * sizeof(float));
+        memcpy(s->k + (size_t)t * kvd, r + qd, (size_t)kvd * sizeof(float));
+        memcpy(s->v + (size_t)t * kvd, r + qd + kvd, (size_t)kvd * sizeof(float));
+    }
+    add_bias_rows(s->q, T, qd, w->bq);
+    add_bias_rows(s->k, T, kvd, w->bk);
+    add_bias_rows(s->v, T, kvd, w->bv);
+}
+
 static void block(const iv_model *m, iv_state *s, int l, int T) {
     const iv_config *c = &m->cfg;
     const iv_layer_weights *w = &m->w.layers[l];
     int d = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kvd = s->kv_dim, H = c->hidden_dim;
     for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->attn_norm_w, w->attn_norm_b);
-    iv_linear(s->q, s->xb, T, &w->wq, w->bq);
-    iv_linear(s->k, s->xb, T, &w->wk, w->bk);
-    iv_linear(s->v, s->xb, T, &w->wv, w->bv);
+    qkv(c, w, s, T);
     for (int t = 0; t < T; t++) {
         float *k = s->k + (size_t)t * kvd, *v = s->v + (size_t)t * kvd;
         if (c->arch != IV_ARCH_GPT2) {
@@ -117,15 +160,11 @@ static void block(const iv_model *m, iv_state *s, int l, int T) {
     for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
     if (c->arch == IV_ARCH_GPT2) {
         iv_linear(s->hb, s->xb, T, &w->w_up, w->b_up);
-        for (size_t i = 0; i < (size_t)T * H; i++) s->hb[i] = gelu_tanh(s->hb[i]);
+        iv_gelu(s->hb, (int64_t)T * H);
     } else {
         iv_linear(s->hb, s->xb, T, &w->w_gate, NULL);
         iv_linear(s->hb2, s->xb, T, &w->w_up, NULL);
-        int gemma = c->arch == IV_ARCH_GEMMA2;
-        for (size_t i = 0; i < (size_t)T * H; i++) {
-            float g = s->hb[i];
-            s->hb[i] = (gemma ? gelu_tanh(g) : g / (1.f + expf(-g))) * s->hb2[i];
-        }
+        iv_gated_act(s->hb, s->hb2, (int64_t)T * H, c->arch == IV_ARCH_GEMMA2);
     }
     iv_linear(s->xb, s->hb, T, &w->w_down, w->b_down);
     for (int t = 0; t < T; t++) {

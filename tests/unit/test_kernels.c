@@ -249,6 +249,22 @@ static void test_ops(void **state) {
                 tot += y[i];
             }
             assert_true(fabs(tot - 1) < 1e-5);
+            /* activations: spread inputs over [-12, 12] plus the far tails */
+            for (int64_t i = 0; i < n; i++) y[i] = yr[i] = 12 * x[i];
+            if (n > 4) y[0] = yr[0] = -95.f, y[1] = yr[1] = 95.f, y[2] = yr[2] = -1e-20f;
+            iv_gelu(y, n);
+            iv_gelu_ref(yr, n);
+            for (int64_t i = 0; i < n; i++)
+                check(y[i], yr[i], fabs(i < 3 && n > 4 ? yr[i] : 12.0 * x[i]) + 1e-6, 1e-6, "gelu %s n=%lld i=%lld (%g)", nm,
+                      (long long)n, (long long)i, i < 3 && n > 4 ? 0.0 : 12.0 * x[i]);
+            for (int g = 0; g < 2; g++) {
+                for (int64_t i = 0; i < n; i++) y[i] = yr[i] = 12 * x[i];
+                iv_gated_act(y, b, n, g);
+                iv_gated_act_ref(yr, b, n, g);
+                for (int64_t i = 0; i < n; i++)
+                    check(y[i], yr[i], fabs(12.0 * x[i] * b[i]) + 1e-6, 1e-6, "gated %s gelu=%d n=%lld i=%lld", nm, g,
+                          (long long)n, (long long)i);
+            }
             /* axpy */
             memcpy(y, b, n * 4); memcpy(yr, b, n * 4);
             iv_axpy(y, 0.37f, x, n);
@@ -259,8 +275,8 @@ static void test_ops(void **state) {
             free(x); free(w); free(b); free(y); free(yr);
         }
         /* attention over a cache with row pitch > head size */
-        const int hds[] = {7, 64, 80, 128}, nts[] = {1, 5, 37};
-        for (int h = 0; h < 4; h++)
+        const int hds[] = {7, 32, 64, 80, 128, 256}, nts[] = {1, 5, 37};
+        for (int h = 0; h < 6; h++)
             for (int q = 0; q < 3; q++) {
                 int hd = hds[h], n = nts[q];
                 int64_t ld = hd + 9;

@@ -1,0 +1,215 @@
+/* AVX-512 packed GEMM for one column panel: y[:, o0:o0+nc] += x W[:, o0:o0+nc].
+ *
+ * Why not SGEMM: at the batch sizes of batched decoding (8..64 rows) OpenBLAS
+ * spends as long packing the weight matrix as multiplying, and bf16/f16 weights
+ * first need an f32 copy.  Here each panel of W (KC inputs x nc outputs, any
+ * dtype, either layout) is converted once into an L2-resident f32 buffer laid
+ * out as 16-column strips, p[strip][k][16]; an 8-row x 48-column register tile
+ * (24 accumulators) then streams it once per 8 batch rows.  The inner loop
+ * does 3 vector loads and 8 broadcasts per 24 FMAs.
+ * OUT_IN weights are transposed while packing (16x16 blocks in registers). */
+#include "isa.h"
+#include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#define AI static inline __attribute__((always_inline))
+
+#define SW 16 /* columns per packed strip (one zmm) */
+#define MR 8  /* batch rows per register tile */
+#define NS 3  /* strips per register tile */
+
+T512 AI __m512 ldw(const void *w, iv_dtype t, int64_t k) {
+    if (t == IV_F32) return _mm512_loadu_ps((const float *)w + k);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + k));
+    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
+T512 AI __m512 ldwm(const void *w, iv_dtype t, int64_t k, __mmask16 m) {
+    if (t == IV_F32) return _mm512_maskz_loadu_ps(m, (const float *)w + k);
+    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + k);
+    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
+static inline __mmask16 lowmask(int n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
+
+/* In-register transpose of a 16x16 block: r[i][j] -> r[j][i].  Four rounds of
+ * 16 shuffles: 32-bit and 64-bit interleaves inside 128-bit lanes, then two
+ * rounds of lane moves. */
+T512 AI void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4g + c], lane L: rows 4g..4g+3 of column 4L + c */
+    for (int g = 0; g < 4; g++) {
+        u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+        u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+        u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512 a = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
+        __m512 b = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+        __m512 d = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+        __m512 e = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+        r[c] = _mm512_shuffle_f32x4(a, d, 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(a, d, 0xDD);
+        r[4 + c] = _mm512_shuffle_f32x4(b, e, 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(b, e, 0xDD);
+    }
+}
+
+/* Packs inputs k0..k0+kc of outputs o0..o0+nc into p[strip][k][16] (f32),
+ * zero past nc.  IN_OUT: W(o,i) at i*stride + o, so each strip row is one
+ * (masked) vector load.  OUT_IN: W(o,i) at o*stride + i; 16 rows x 16 inputs
+ * are loaded and transposed. */
+T512 AI void pack_t(float *p, const iv_wmat *W, iv_dtype t, int64_t k0, int kc, int64_t o0, int nc) {
+    const int64_t ws = W->stride;
+    const void *w = W->data;
+    if (W->layout == IV_IN_OUT) { /* row by row, so W is read sequentially */
+        int full = nc / SW, rest = nc - full * SW;
+        __mmask16 m = lowmask(rest);
+        for (int k = 0; k < kc; k++) {
+            int64_t row = (k0 + k) * ws + o0;
+            for (int s = 0; s < full; s++)
+                _mm512_storeu_ps(p + ((int64_t)s * kc + k) * SW, ldw(w, t, row + s * SW));
+            if (rest) _mm512_storeu_ps(p + ((int64_t)full * kc + k) * SW, ldwm(w, t, row + full * SW, m));
+        }
+        return;
+    }
+    for (int s = 0; s * SW < nc; s++) {
+        float *ps = p + (int64_t)s * kc * SW; /* [kc][16] */
+        int cols = nc - s * SW < SW ? nc - s * SW : SW;
+        int64_t oc = o0 + (int64_t)s * SW;
+        for (int k = 0; k < kc; k += 16) {
+            int kn = kc - k < 16 ? kc - k : 16;
+            __mmask16 m = lowmask(kn);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i >= cols ? _mm512_setzero_ps()
+                       : kn == 16 ? ldw(w, t, (oc + i) * ws + k0 + k)
+                                  : ldwm(w, t, (oc + i) * ws + k0 + k, m);
+            transpose16(r);
+            for (int j = 0; j < kn; j++) _mm512_storeu_ps(ps + (k + j) * SW, r[j]);
+        }
+    }
+}
+
+/* y[m, 16 s + j] += sum_k x[m, k] p[s][k][j]  for m < MRV, s < NSV (the last
+ * strip masked by `last`). */
+T512 AI void ukernel(float *y, int64_t ldy, const float *x, int64_t ldx, const float *p, int kc,
+                     __mmask16 last, const int MRV, const int NSV) {
+    __m512 acc[MR][NS];
+#pragma GCC unroll 8
+    for (int m = 0; m < MRV; m++)
+#pragma GCC unroll 3
+        for (int s = 0; s < NSV; s++) acc[m][s] = _mm512_setzero_ps();
+    const int64_t ss = (int64_t)kc * SW;
+    for (int k = 0; k < kc; k++) {
+        __m512 w[NS];
+#pragma GCC unroll 3
+        for (int s = 0; s < NSV; s++) w[s] = _mm512_loadu_ps(p + s * ss + k * SW);
+#pragma GCC unroll 8
+        for (int m = 0; m < MRV; m++) {
+            __m512 xb = _mm512_set1_ps(x[m * ldx + k]);
+#pragma GCC unroll 3
+            for (int s = 0; s < NSV; s++) acc[m][s] = _mm512_fmadd_ps(xb, w[s], acc[m][s]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int m = 0; m < MRV; m++)
+#pragma GCC unroll 3
+        for (int s = 0; s < NSV; s++) {
+            float *yp = y + m * ldy + s * SW;
+            __mmask16 mk = s == NSV - 1 ? last : 0xffff;
+            _mm512_mask_storeu_ps(yp, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, yp), acc[m][s]));
+        }
+}
+
+#define UK(M) \
+    (ns == 3 ? ukernel(y, ldy, x, ldx, p, kc, last, M, 3) \
+     : ns == 2 ? ukernel(y, ldy, x, ldx, p, kc, last, M, 2) : ukernel(y, ldy, x, ldx, p, kc, last, M, 1))
+
+T512 static void ukernel_any(float *y, int64_t ldy, const float *x, int64_t ldx, const float *p, int kc,
+                             __mmask16 last, int mr, int ns) {
+    switch (mr) {
+    case 8: UK(8); break;
+    case 7: UK(7); break;
+    case 6: UK(6); break;
+    case 5: UK(5); break;
+    case 4: UK(4); break;
+    case 3: UK(3); break;
+    case 2: UK(2); break;
+    default: UK(1); break;
+    }
+}
+#undef UK
+
+T512 static void pack512(float *p, const iv_wmat *W, int64_t k0, int kc, int64_t o0, int nc) {
+    if (W->dtype == IV_F32) pack_t(p, W, IV_F32, k0, kc, o0, nc);
+    else if (W->dtype == IV_BF16) pack_t(p, W, IV_BF16, k0, kc, o0, nc);
+    else pack_t(p, W, IV_F16, k0, kc, o0, nc);
+}
+
+/* The weight bytes of the next packed chunk, prefetched into L2 a slice at a
+ * time while the current chunk is multiplied, so DRAM and the FMAs overlap. */
+typedef struct {
+    const char *base; /* first byte of the first segment */
+    int64_t stride;   /* bytes between segments */
+    int64_t lines;    /* cache lines per segment */
+    int64_t nseg;     /* segments */
+    int64_t seg, line; /* the next line to prefetch */
+} prefetcher;
+
+static void pf_init(prefetcher *f, const iv_wmat *W, int64_t k0, int kc, int64_t o0, int nc) {
+    const int64_t es = W->dtype == IV_F32 ? 4 : 2;
+    *f = (prefetcher){W->data, 0, 1, 0, 0, 0};
+    if (kc <= 0) return;
+    int64_t len;
+    if (W->layout == IV_IN_OUT) {
+        f->base = (const char *)W->data + (k0 * W->stride + o0) * es;
+        f->nseg = kc, len = nc * es;
+    } else {
+        f->base = (const char *)W->data + (o0 * W->stride + k0) * es;
+        f->nseg = nc, len = kc * es;
+    }
+    f->stride = W->stride * es;
+    f->lines = (len + 63) / 64 + 1; /* +1: segments need not start on a line */
+}
+
+static inline int64_t pf_total(const prefetcher *f) { return f->nseg * f->lines; }
+
+/* Prefetches the next n lines of the chunk. */
+static inline void pf_some(prefetcher *f, int64_t n) {
+    for (; n > 0 && f->seg < f->nseg; n--) {
+        _mm_prefetch(f->base + f->seg * f->stride + f->line * 64, _MM_HINT_T1);
+        if (++f->line == f->lines) f->line = 0, f->seg++;
+    }
+}
+
+/* See isa.h (gemm_panel). */
+T512 void ivk_gemm_panel_avx512(float *y, int64_t ldy, const float *x, int64_t ldx, int B,
+                               const iv_wmat *W, int64_t o0, int nc, float *p) {
+    for (int64_t k0 = 0; k0 < W->in; k0 += IVK_GEMM_KC) {
+        int kc = W->in - k0 < IVK_GEMM_KC ? (int)(W->in - k0) : IVK_GEMM_KC;
+        pack512(p, W, k0, kc, o0, nc);
+        prefetcher f;
+        int64_t kn = W->in - (k0 + kc) < IVK_GEMM_KC ? W->in - (k0 + kc) : IVK_GEMM_KC;
+        pf_init(&f, W, k0 + kc, (int)kn, o0, nc);
+        const int64_t calls = (int64_t)((nc + NS * SW - 1) / (NS * SW)) * ((B + MR - 1) / MR);
+        const int64_t per = (pf_total(&f) + calls - 1) / calls;
+        for (int c0 = 0; c0 < nc; c0 += NS * SW) {
+            int cols = nc - c0 < NS * SW ? nc - c0 : NS * SW, ns = (cols + SW - 1) / SW;
+            __mmask16 last = lowmask(cols - (ns - 1) * SW);
+            for (int b0 = 0; b0 < B; b0 += MR) {
+                int mr = B - b0 < MR ? B - b0 : MR;
+                pf_some(&f, per);
+                ukernel_any(y + b0 * ldy + o0 + c0, ldy, x + b0 * ldx + k0, ldx,
+                            p + (int64_t)(c0 / SW) * kc * SW, kc, last, mr, ns);
+            }
+        }
+    }
+}
