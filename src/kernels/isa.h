@@ -18,11 +18,11 @@ typedef struct ivk_ops {
                   int64_t ws, int64_t n);
     /* dst[k] = (float)src[k], k < n */
     void (*cvt)(float *dst, const void *src, iv_dtype t, int64_t n);
-    /* Packed GEMM of one column panel, or NULL (then SGEMM is used):
-     * y[b*ldy + o] += sum_i x[b*ldx + i] W(o, i)  for b < B, o0 <= o < o0 + nc.
-     * p: scratch of IVK_GEMM_KC * round_up(nc, 16) floats. */
-    void (*gemm_panel)(float *y, int64_t ldy, const float *x, int64_t ldx, int B, const iv_wmat *W,
-                       int64_t o0, int nc, float *p);
+    /* Packed GEMM over a range of columns, or NULL (then SGEMM is used):
+     * y[b*ldy + o] += sum_i x[b*ldx + i] W(o, i)  for b < B, o0 <= o < o0 + ncols.
+     * p: scratch of IVK_GEMM_SCRATCH floats. */
+    void (*gemm_cols)(float *y, int64_t ldy, const float *x, int64_t ldx, int B, const iv_wmat *W,
+                      int64_t o0, int64_t ncols, float *p);
     /* sc[t] = scale * sum_j q[j] k[t*ldk + j]  for t < n, j < hd (f32 cache) */
     void (*scores)(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd, float scale);
 } ivk_ops;
@@ -43,11 +43,17 @@ extern const ivk_act ivk_act_avx2;
 extern const ivk_act ivk_act_avx512;
 const ivk_act *ivk_act_cur(void);
 
-/* Inputs per packed panel: 256 x 384 columns x 4 bytes = 384 KiB, in L2. */
+/* Packed chunk: 128 inputs x 384 outputs x 4 bytes = 192 KiB (L2); one
+ * 48-column strip group of it, 24 KiB, stays in L1 across batch rows. */
+#ifndef IVK_GEMM_KC
 #define IVK_GEMM_KC 128
+#endif
+#define IVK_GEMM_NC 384
+/* scratch floats: 24 strips of KC x 16, each padded by one cache line */
+#define IVK_GEMM_SCRATCH ((IVK_GEMM_KC * 16 + 16) * (IVK_GEMM_NC / 16))
 
-void ivk_gemm_panel_avx512(float *y, int64_t ldy, const float *x, int64_t ldx, int B,
-                           const iv_wmat *W, int64_t o0, int nc, float *p);
+void ivk_gemm_cols_avx512(float *y, int64_t ldy, const float *x, int64_t ldx, int B,
+                          const iv_wmat *W, int64_t o0, int64_t ncols, float *p);
 
 extern const ivk_ops ivk_ops_scalar;
 extern const ivk_ops ivk_ops_avx2;

@@ -22,12 +22,10 @@
 #ifndef GEMM_MIN_B_HALF
 #define GEMM_MIN_B_HALF 96
 #endif
-/* Batch size from which the packed GEMM (kernels with gemm_panel) takes over. */
+/* Batch size from which the packed GEMM (kernels with gemm_cols) takes over. */
 #ifndef GEMM_MIN_B_OWN
 #define GEMM_MIN_B_OWN 8
 #endif
-/* Widest column panel of the packed GEMM (a multiple of 48). */
-#define PANEL_MAX 384
 /* f32 elements of one converted weight tile (per thread, stays in L2). */
 #define TILE_ELEMS (64 * 1024)
 
@@ -162,25 +160,22 @@ static void gemm_half(const ivk_ops *k, float *y, const float *x, int B, const i
     if (nb > 1) openblas_set_num_threads(nb);
 }
 
-/* Packed GEMM: threads take column panels; each packs its panel of W into its
- * own scratch and runs the register tile over all B rows. */
+/* Packed GEMM: each thread takes one contiguous range of columns (a multiple
+ * of 48, the register tile's width) and packs its own chunks of W. */
 static void gemm_own(const ivk_ops *k, float *y, const float *x, int B, const iv_wmat *W,
                      const float *bias) {
     const int64_t out = W->out;
     int nt = out * W->in * B >= PAR_MIN ? omp_get_max_threads() : 1;
-    int64_t nc = (out + nt - 1) / nt;
-    nc = (nc + 47) / 48 * 48;
-    if (nc > PANEL_MAX) nc = PANEL_MAX;
-    const int64_t npan = (out + nc - 1) / nc;
+    int64_t per = ((out + nt - 1) / nt + 47) / 48 * 48;
+    nt = (int)((out + per - 1) / per);
     init_rows(y, B, out, bias);
     int oom = 0;
-#pragma omp parallel for schedule(dynamic, 1) if (nt > 1 && npan > 1) reduction(| : oom)
-    for (int64_t pi = 0; pi < npan; pi++) {
-        int64_t o0 = pi * nc;
-        int n = (int)(out - o0 < nc ? out - o0 : nc);
-        float *p = scratch((size_t)IVK_GEMM_KC * (size_t)((nc + 15) / 16 * 16)); /* [KC, nc] packed */
+#pragma omp parallel for schedule(static, 1) num_threads(nt) if (nt > 1) reduction(| : oom)
+    for (int t = 0; t < nt; t++) {
+        int64_t o0 = t * per, n = out - o0 < per ? out - o0 : per;
+        float *p = scratch(IVK_GEMM_SCRATCH); /* one packed chunk */
         if (!p) { oom = 1; continue; }
-        k->gemm_panel(y, out, x, W->in, B, W, o0, n, p);
+        k->gemm_cols(y, out, x, W->in, B, W, o0, n, p);
     }
     if (oom) /* no scratch: start over with the kernels that need none */
         for (int b = 0; b < B; b++) {
@@ -199,7 +194,7 @@ void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *b
         return;
     }
     const ivk_ops *k = ivk_cur();
-    if (k->gemm_panel && B >= GEMM_MIN_B_OWN && fits_int(W, B)) {
+    if (k->gemm_cols && B >= GEMM_MIN_B_OWN && fits_int(W, B)) {
         gemm_own(k, y, x, B, W, bias);
         return;
     }
