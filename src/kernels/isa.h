@@ -25,7 +25,13 @@ typedef struct ivk_ops {
                       int64_t o0, int64_t ncols, float *p);
     /* sc[t] = scale * sum_j q[j] k[t*ldk + j]  for t < n, j < hd (f32 cache) */
     void (*scores)(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd, float scale);
+    /* y[r] = sum_k x[k] w[r*ws + k]  for r < nr, k < n (batch-1 rows) */
+    void (*dots)(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr, int64_t n);
 } ivk_ops;
+
+/* dots() from dot(). */
+void ivk_dots_by_dot(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr,
+                     int64_t n);
 
 /* scores() from dot(): the generic version every table may use. */
 void ivk_scores_by_dot(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd,

@@ -41,6 +41,54 @@ T512 AI float dot_t(const float *x, const void *w, int64_t n, iv_dtype t) {
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
+/* dot_t that also prefetches the same span of another row (pf), for the
+ * batch-1 row loop: the hardware streamer alone leaves ~10% of the bandwidth
+ * unused on rows of 1.5-4 KiB. */
+T512 AI float dot_pf_t(const float *x, const void *w, int64_t n, iv_dtype t, const char *pf) {
+    const int64_t es = t == IV_F32 ? 4 : 2;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t k = 0;
+    for (; k + 64 <= n; k += 64) {
+        for (int64_t b = 0; b < 64 * es; b += 64) _mm_prefetch(pf + k * es + b, _MM_HINT_T0);
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), ld(w, t, k), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 16), ld(w, t, k + 16), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 32), ld(w, t, k + 32), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 48), ld(w, t, k + 48), a3);
+    }
+    for (; k + 16 <= n; k += 16) {
+        _mm_prefetch(pf + k * es, _MM_HINT_T0);
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), ld(w, t, k), a0);
+    }
+    if (k < n) {
+        __mmask16 m = (__mmask16)((1u << (n - k)) - 1);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), ldm(w, t, k, m), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+/* Rows ahead to prefetch: about 6 KiB (measured best for 1.5-4 KiB rows). */
+static inline int64_t rows_ahead(int64_t ws_bytes) {
+    return ws_bytes >= 6144 ? 1 : (6144 + ws_bytes - 1) / ws_bytes;
+}
+
+T512 AI void dots_t(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr, int64_t n) {
+    const int64_t es = t == IV_F32 ? 4 : 2, ah = rows_ahead(ws * es);
+    for (int64_t r = 0; r < nr; r++) {
+        const char *row = (const char *)w + r * ws * es;
+        /* past the last row: prefetch this row again (prefetching never faults,
+         * but the address must stay inside the object) */
+        const char *pf = r + ah < nr ? row + ah * ws * es : row;
+        y[r] = dot_pf_t(x, row, n, t, pf);
+    }
+}
+
+T512 static void dots512(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr,
+                         int64_t n) {
+    if (t == IV_F32) dots_t(y, x, w, IV_F32, ws, nr, n);
+    else if (t == IV_BF16) dots_t(y, x, w, IV_BF16, ws, nr, n);
+    else dots_t(y, x, w, IV_F16, ws, nr, n);
+}
+
 T512 static float dot512(const float *x, const void *w, iv_dtype t, int64_t n) {
     if (t == IV_F32) return dot_t(x, w, n, IV_F32);
     if (t == IV_BF16) return dot_t(x, w, n, IV_BF16);
@@ -137,12 +185,25 @@ T512 static void mdot512(float *y, int64_t ldy, const float *x, int64_t ldx, int
  * stored once per four weight vectors. */
 T512 AI void axpys_t(float *acc, const float *a, int64_t nr, const void *w, iv_dtype t, int64_t ws,
                      int64_t n) {
+    const int64_t es = t == IV_F32 ? 4 : 2;
     int64_t r = 0;
     for (; r + 4 <= nr; r += 4) {
         __m512 a0 = _mm512_set1_ps(a[r]), a1 = _mm512_set1_ps(a[r + 1]);
         __m512 a2 = _mm512_set1_ps(a[r + 2]), a3 = _mm512_set1_ps(a[r + 3]);
         int64_t o0 = r * ws, o1 = o0 + ws, o2 = o1 + ws, o3 = o2 + ws, j = 0;
+        /* the group of four rows two groups ahead (the same group at the end):
+         * short rows defeat the hardware streamer (measured 8.6 -> 10.6 GB/s
+         * on GPT-2's 3072x768 bf16 c_proj) */
+        const char *pf = (const char *)w + (r + 12 <= nr ? o0 + 8 * ws : o0) * es;
+        const int64_t pstep = 64 / (16 * es); /* j steps per cache line */
         for (; j + 16 <= n; j += 16) {
+            if ((j / 16) % pstep == 0) {
+                const char *q = pf + j * es;
+                _mm_prefetch(q, _MM_HINT_T0);
+                _mm_prefetch(q + ws * es, _MM_HINT_T0);
+                _mm_prefetch(q + 2 * ws * es, _MM_HINT_T0);
+                _mm_prefetch(q + 3 * ws * es, _MM_HINT_T0);
+            }
             __m512 s = _mm512_loadu_ps(acc + j);
             s = _mm512_fmadd_ps(a0, ld(w, t, o0 + j), s);
             s = _mm512_fmadd_ps(a1, ld(w, t, o1 + j), s);
@@ -234,4 +295,4 @@ T512 static void scores512(float *sc, const float *q, const float *k, int64_t ld
     else ivk_scores_by_dot(sc, q, k, ldk, n, hd, scale);
 }
 
-const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512, ivk_gemm_cols_avx512, scores512};
+const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512, ivk_gemm_cols_avx512, scores512, dots512};

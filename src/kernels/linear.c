@@ -59,19 +59,27 @@ static float *scratch(size_t n) {
     return tl_buf;
 }
 
-/* IV_OUT_IN, B below the SGEMM threshold: each thread takes blocks of output
- * rows; batch 1 uses 4-accumulator dots, larger batches the R x NB tile. */
+/* IV_OUT_IN, B below the GEMM threshold: batch 1 splits the output rows into
+ * one band per thread (4-accumulator dots, prefetching ahead); larger batches
+ * hand out blocks of rows to the R x NB tile. */
 static void rows_small(const ivk_ops *k, float *y, const float *x, int B, const iv_wmat *W) {
     const int64_t out = W->out, in = W->in, nblk = (out + ROW_BLOCK - 1) / ROW_BLOCK;
     const int par = out * in * B >= PAR_MIN;
+    if (B == 1) { /* one contiguous band of rows per thread, so prefetching runs ahead unbroken */
+        int nt = par ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            int t = omp_get_thread_num(), n = omp_get_num_threads();
+            int64_t r0 = out * t / n, r1 = out * (t + 1) / n;
+            if (r1 > r0) k->dots(y + r0, x, ivk_at(W->data, W->dtype, r0 * W->stride), W->dtype, W->stride, r1 - r0, in);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t blk = 0; blk < nblk; blk++) {
         int64_t o0 = blk * ROW_BLOCK, nr = out - o0 < ROW_BLOCK ? out - o0 : ROW_BLOCK;
         const void *w0 = ivk_at(W->data, W->dtype, o0 * W->stride);
-        if (B == 1)
-            for (int64_t r = 0; r < nr; r++)
-                y[o0 + r] = k->dot(x, ivk_at(w0, W->dtype, r * W->stride), W->dtype, in);
-        else k->mdot(y + o0, out, x, in, B, w0, W->dtype, W->stride, nr, in);
+        k->mdot(y + o0, out, x, in, B, w0, W->dtype, W->stride, nr, in);
     }
 }
 

@@ -46,6 +46,12 @@ void iv_attn_scores(float *scores, const float *q, const float *k, int64_t ldk, 
     ivk_cur()->scores(scores, q, k, ldk, n, hd, scale);
 }
 
+void ivk_dots_by_dot(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr,
+                     int64_t n) {
+    const ivk_ops *o = ivk_cur();
+    for (int64_t r = 0; r < nr; r++) y[r] = o->dot(x, ivk_at(w, t, r * ws), t, n);
+}
+
 void ivk_scores_by_dot(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd,
                        float scale) {
     const ivk_ops *o = ivk_cur();
