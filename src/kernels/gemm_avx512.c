@@ -75,10 +75,23 @@ T512 AI void transpose16(__m512 r[16]) {
 T512 AI void pack_t(float *p, const iv_wmat *W, iv_dtype t, int64_t k0, int kc, int64_t o0, int nc) {
     const int64_t ws = W->stride;
     const void *w = W->data;
-    if (W->layout == IV_IN_OUT) { /* row by row, so W is read sequentially */
+    if (W->layout == IV_IN_OUT) {
         int full = nc / SW, rest = nc - full * SW;
         __mmask16 m = lowmask(rest);
-        for (int k = 0; k < kc; k++) {
+        /* 16 rows at a time, strip by strip: 16 row streams in flight keep
+         * more DRAM requests outstanding than one row after another (measured
+         * at B=32, f32 3072x768: 44 -> 56 GFLOP/s; 768x3072: 34 -> 59) */
+        int k = 0;
+        for (; k + 16 <= kc; k += 16) {
+            for (int s = 0; s < full; s++)
+                for (int q = 0; q < 16; q++)
+                    _mm512_storeu_ps(p + s * PITCH(kc) + (k + q) * SW, ldw(w, t, (k0 + k + q) * ws + o0 + s * SW));
+            if (rest)
+                for (int q = 0; q < 16; q++)
+                    _mm512_storeu_ps(p + full * PITCH(kc) + (k + q) * SW,
+                                     ldwm(w, t, (k0 + k + q) * ws + o0 + full * SW, m));
+        }
+        for (; k < kc; k++) {
             int64_t row = (k0 + k) * ws + o0;
             for (int s = 0; s < full; s++)
                 _mm512_storeu_ps(p + s * PITCH(kc) + k * SW, ldw(w, t, row + s * SW));

@@ -168,18 +168,20 @@ static void gemm_half(const ivk_ops *k, float *y, const float *x, int B, const i
     if (nb > 1) openblas_set_num_threads(nb);
 }
 
-/* Packed GEMM: each thread takes one contiguous range of columns (a multiple
- * of 48, the register tile's width) and packs its own chunks of W. */
+/* Packed GEMM: threads take column ranges (multiples of 48, the register
+ * tile's width) from a shared queue, about four per thread so that a thread
+ * slowed by a busy core does not hold up the rest; each range packs its own
+ * chunks of W. */
 static void gemm_own(const ivk_ops *k, float *y, const float *x, int B, const iv_wmat *W,
                      const float *bias) {
     const int64_t out = W->out;
     int nt = out * W->in * B >= PAR_MIN ? omp_get_max_threads() : 1;
-    int64_t per = ((out + nt - 1) / nt + 47) / 48 * 48;
-    nt = (int)((out + per - 1) / per);
+    int64_t per = nt > 1 ? ((out + 4 * nt - 1) / (4 * nt) + 47) / 48 * 48 : out;
+    const int64_t nr = (out + per - 1) / per;
     init_rows(y, B, out, bias);
     int oom = 0;
-#pragma omp parallel for schedule(static, 1) num_threads(nt) if (nt > 1) reduction(| : oom)
-    for (int t = 0; t < nt; t++) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && nr > 1) reduction(| : oom)
+    for (int64_t t = 0; t < nr; t++) {
         int64_t o0 = t * per, n = out - o0 < per ? out - o0 : per;
         float *p = scratch(IVK_GEMM_SCRATCH); /* one packed chunk */
         if (!p) { oom = 1; continue; }
