@@ -22,10 +22,14 @@
 #ifndef GEMM_MIN_B_HALF
 #define GEMM_MIN_B_HALF 96
 #endif
-/* Batch size from which the packed GEMM (kernels with gemm_cols) takes over. */
-#ifndef GEMM_MIN_B_OWN
-#define GEMM_MIN_B_OWN 8
+/* Batch sizes from which the packed GEMM (kernels with gemm_cols) takes over.
+ * Measured (1 thread, weights from DRAM): IN_OUT 3072x768 beats SGEMM from
+ * B=2 (f32 6.6 vs 3.5 GFLOP/s) to B=32 (57 vs 40); OUT_IN 8192x2048 bf16 loses
+ * to the register tile below B=32 (B=16: 36 vs 52) and ties at 32-48. */
+#ifndef GEMM_MIN_B_OWN_OUT_IN
+#define GEMM_MIN_B_OWN_OUT_IN 32
 #endif
+#define GEMM_MIN_B_OWN_IN_OUT 2
 /* f32 elements of one converted weight tile (per thread, stays in L2). */
 #define TILE_ELEMS (64 * 1024)
 
@@ -204,7 +208,8 @@ void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *b
         return;
     }
     const ivk_ops *k = ivk_cur();
-    if (k->gemm_cols && B >= GEMM_MIN_B_OWN && fits_int(W, B)) {
+    const int own_min = W->layout == IV_OUT_IN ? GEMM_MIN_B_OWN_OUT_IN : GEMM_MIN_B_OWN_IN_OUT;
+    if (k->gemm_cols && B >= own_min && fits_int(W, B)) {
         gemm_own(k, y, x, B, W, bias);
         return;
     }
