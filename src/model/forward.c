@@ -231,8 +231,13 @@ int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, con
     if (rc == 0) {
         for (int r = 0; r < s->batch; r++) s->pos[r] += n_tok[r];
         size_t V = (size_t)c->vocab_size;
-        float *out = all_logits ? all_logits : malloc((size_t)nsel * V * sizeof(float));
+        /* every row selected, in order (the usual batched step): write the
+         * caller's logits directly, no 4 V bytes per row of copying */
+        int direct = logits && !all_logits;
+        for (int i = 0; direct && i < nsel; i++) direct = s->trow[sel[i]] == i;
+        float *out = all_logits ? all_logits : direct ? logits : malloc((size_t)nsel * V * sizeof(float));
         if (!out) rc = iv_errf(err, "out of memory for logits");
+        else if (direct) unembed(m, s, sel, nsel, out);
         else {
             unembed(m, s, sel, nsel, out);
             if (logits) {
