@@ -10,11 +10,7 @@
  * all batch rows.  The inner loop does 3 vector loads and 8 broadcasts per 24
  * FMAs.  OUT_IN weights are transposed while packing (16x16 blocks in
  * registers) and the next chunk's rows are prefetched meanwhile. */
-#include "isa.h"
-#include <immintrin.h>
-
-#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
-#define AI static inline __attribute__((always_inline))
+#include "avx512_load.h"
 
 #define SW 16 /* columns per packed strip (one zmm) */
 /* Floats from one packed strip to the next: one cache line of padding, so the
@@ -23,20 +19,6 @@
 #define PITCH(kc) ((int64_t)(kc) * SW + 16)
 #define MR 8  /* batch rows per register tile */
 #define NS 3  /* strips per register tile */
-
-T512 AI __m512 ldw(const void *w, iv_dtype t, int64_t k) {
-    if (t == IV_F32) return _mm512_loadu_ps((const float *)w + k);
-    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + k));
-    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    return _mm512_cvtph_ps(h);
-}
-
-T512 AI __m512 ldwm(const void *w, iv_dtype t, int64_t k, __mmask16 m) {
-    if (t == IV_F32) return _mm512_maskz_loadu_ps(m, (const float *)w + k);
-    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + k);
-    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    return _mm512_cvtph_ps(h);
-}
 
 static inline __mmask16 lowmask(int n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
 
@@ -85,17 +67,17 @@ T512 AI void pack_t(float *p, const iv_wmat *W, iv_dtype t, int64_t k0, int kc, 
         for (; k + 16 <= kc; k += 16) {
             for (int s = 0; s < full; s++)
                 for (int q = 0; q < 16; q++)
-                    _mm512_storeu_ps(p + s * PITCH(kc) + (k + q) * SW, ldw(w, t, (k0 + k + q) * ws + o0 + s * SW));
+                    _mm512_storeu_ps(p + s * PITCH(kc) + (k + q) * SW, ld(w, t, (k0 + k + q) * ws + o0 + s * SW));
             if (rest)
                 for (int q = 0; q < 16; q++)
                     _mm512_storeu_ps(p + full * PITCH(kc) + (k + q) * SW,
-                                     ldwm(w, t, (k0 + k + q) * ws + o0 + full * SW, m));
+                                     ldm(w, t, (k0 + k + q) * ws + o0 + full * SW, m));
         }
         for (; k < kc; k++) {
             int64_t row = (k0 + k) * ws + o0;
             for (int s = 0; s < full; s++)
-                _mm512_storeu_ps(p + s * PITCH(kc) + k * SW, ldw(w, t, row + s * SW));
-            if (rest) _mm512_storeu_ps(p + full * PITCH(kc) + k * SW, ldwm(w, t, row + full * SW, m));
+                _mm512_storeu_ps(p + s * PITCH(kc) + k * SW, ld(w, t, row + s * SW));
+            if (rest) _mm512_storeu_ps(p + full * PITCH(kc) + k * SW, ldm(w, t, row + full * SW, m));
         }
         return;
     }
@@ -109,8 +91,8 @@ T512 AI void pack_t(float *p, const iv_wmat *W, iv_dtype t, int64_t k0, int kc, 
             __m512 r[16];
             for (int i = 0; i < 16; i++)
                 r[i] = i >= cols ? _mm512_setzero_ps()
-                       : kn == 16 ? ldw(w, t, (oc + i) * ws + k0 + k)
-                                  : ldwm(w, t, (oc + i) * ws + k0 + k, m);
+                       : kn == 16 ? ld(w, t, (oc + i) * ws + k0 + k)
+                                  : ldm(w, t, (oc + i) * ws + k0 + k, m);
             transpose16(r);
             for (int j = 0; j < kn; j++) _mm512_storeu_ps(ps + (k + j) * SW, r[j]);
         }

@@ -1,28 +1,7 @@
 /* AVX-512 kernels (f32 / bf16 / f16 weights, f32 activations).  Function-level
  * target attributes keep the rest of the library free of -mavx512 flags; the
  * dispatcher only uses this table when the CPU reports every feature below. */
-#include "isa.h"
-#include <immintrin.h>
-
-#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
-#define AI static inline __attribute__((always_inline))
-
-/* 16 weights from element k, widened to f32.  bf16 -> f32 is a 16-bit shift;
- * f16 -> f32 is the hardware conversion (exact). */
-T512 AI __m512 ld(const void *w, iv_dtype t, int64_t k) {
-    if (t == IV_F32) return _mm512_loadu_ps((const float *)w + k);
-    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + k));
-    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    return _mm512_cvtph_ps(h);
-}
-
-/* Same, for the first popcount(m) elements (the rest read as 0, not touched). */
-T512 AI __m512 ldm(const void *w, iv_dtype t, int64_t k, __mmask16 m) {
-    if (t == IV_F32) return _mm512_maskz_loadu_ps(m, (const float *)w + k);
-    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + k);
-    if (t == IV_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    return _mm512_cvtph_ps(h);
-}
+#include "avx512_load.h"
 
 T512 AI float dot_t(const float *x, const void *w, int64_t n, iv_dtype t) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
