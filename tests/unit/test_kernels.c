@@ -186,6 +186,11 @@ static void test_linear_threads(void **state) {
                 for (int B = 1; B <= 40; B += 39)
                     linear_case(dtypes[d], (iv_layout)lay, B, 333, 301, 2, 1, 1, "threads");
     }
+    /* one thread over more columns than one packed panel (384): several
+     * panels in one call, the next panel's first chunk prefetched */
+    iv_kernels_set_threads(1);
+    for (int d = 0; d < 3; d++)
+        for (int lay = 0; lay < 2; lay++) linear_case(dtypes[d], (iv_layout)lay, 33, 1000, 150, 3, 2, 1, "panels");
     iv_kernels_set_threads(keep);
     assert_int_equal(fails, 0);
 }
