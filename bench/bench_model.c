@@ -194,7 +194,8 @@ static int build(const shape *sh, rmodel *r) {
                 p[i]->data = (const char *)qkv.data + (size_t)i * d * es;
                 p[i]->out = d;
             }
-            lw->bq = lw->bk = lw->bv = lw->bo = lw->b_up = lw->b_down = r->zeros;
+            lw->bo = lw->b_up = lw->b_down = r->zeros;
+            lw->bq = r->zeros, lw->bk = r->zeros + d, lw->bv = r->zeros + 2 * d; /* one [3d] bias, as loaded */
             lw->wo = view(&cur, sh->dt, IV_IN_OUT, d, d);
             lw->w_up = view(&cur, sh->dt, IV_IN_OUT, 4 * d, d);
             lw->w_down = view(&cur, sh->dt, IV_IN_OUT, d, 4 * d);

@@ -85,8 +85,8 @@ static int run_hooks(const iv_hooks *hooks, int layer, iv_state *s, const unsign
     return 0;
 }
 
-/* GPT-2 stores q|k|v as one Conv1D [in, 3d] matrix that the loader splits into
- * three column views.  When they are adjacent, one pass over the fused matrix
+/* GPT-2 stores q|k|v as one Conv1D [in, 3d] matrix (and one [3d] bias) that the
+ * loader splits into three views each.  When they are adjacent, one pass over the fused matrix
  * (into hb, free until the MLP) reads each weight row once instead of three
  * strided thirds, which matters for the bandwidth-bound batch-1 case. */
 static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_state *s, iv_wmat *f) {
@@ -102,15 +102,11 @@ static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_sta
     if (q->out + k->out + v->out > c->hidden_dim || q->out != (int64_t)c->n_heads * c->head_dim ||
         k->out != s->kv_dim || v->out != s->kv_dim)
         return 0;
+    /* the biases too: c_attn.bias split the same way, or none */
+    if (w->bq ? w->bk != w->bq + q->out || w->bv != w->bk + k->out : w->bk || w->bv) return 0;
     *f = *q;
     f->out = q->out + k->out + v->out;
     return 1;
-}
-
-static void add_bias_rows(float *y, int T, int n, const float *b) {
-    if (b)
-        for (int t = 0; t < T; t++)
-            for (int i = 0; i < n; i++) y[(size_t)t * n + i] += b[i];
 }
 
 static void qkv(const iv_config *c, const iv_layer_weights *w, iv_state *s, int T) {
@@ -122,16 +118,13 @@ static void qkv(const iv_config *c, const iv_layer_weights *w, iv_state *s, int 
         return;
     }
     int qd = (int)w->wq.out, kvd = s->kv_dim, n = (int)f.out;
-    iv_linear(s->hb, s->xb, T, &f, NULL); /* [T, qd + 2 kvd] */
+    iv_linear(s->hb, s->xb, T, &f, w->bq); /* [T, qd + 2 kvd] */
     for (int t = 0; t < T; t++) {
         const float *r = s->hb + (size_t)t * n;
         memcpy(s->q + (size_t)t * qd, r, (size_t)qd * sizeof(float));
         memcpy(s->k + (size_t)t * kvd, r + qd, (size_t)kvd * sizeof(float));
         memcpy(s->v + (size_t)t * kvd, r + qd + kvd, (size_t)kvd * sizeof(float));
     }
-    add_bias_rows(s->q, T, qd, w->bq);
-    add_bias_rows(s->k, T, kvd, w->bk);
-    add_bias_rows(s->v, T, kvd, w->bv);
 }
 
 static void block(const iv_model *m, iv_state *s, int l, int T) {
