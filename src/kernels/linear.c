@@ -191,13 +191,13 @@ static void gemm_own(const ivk_ops *k, float *y, const float *x, int B, const iv
         if (!p) { oom = 1; continue; }
         k->gemm_cols(y, out, x, W->in, B, W, o0, n, p);
     }
-    if (oom) /* no scratch: start over with the kernels that need none */
-        for (int b = 0; b < B; b++) {
-            if (W->layout == IV_OUT_IN) {
-                rows_small(k, y + (int64_t)b * out, x + (int64_t)b * W->in, 1, W);
-                add_bias(y + (int64_t)b * out, 1, out, bias);
-            } else cols_b1(k, y + (int64_t)b * out, x + (int64_t)b * W->in, W, bias);
-        }
+    if (!oom) return;
+    /* no scratch: start over with the kernels that need none */
+    if (W->layout == IV_OUT_IN) {
+        rows_small(k, y, x, B, W);
+        add_bias(y, B, out, bias);
+    } else
+        for (int b = 0; b < B; b++) cols_b1(k, y + (int64_t)b * out, x + (int64_t)b * W->in, W, bias);
 }
 
 void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *bias) {

@@ -230,15 +230,14 @@ int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, con
         for (int i = 0; direct && i < nsel; i++) direct = s->trow[sel[i]] == i;
         float *out = all_logits ? all_logits : direct ? logits : malloc((size_t)nsel * V * sizeof(float));
         if (!out) rc = iv_errf(err, "out of memory for logits");
-        else if (direct) unembed(m, s, sel, nsel, out);
         else {
             unembed(m, s, sel, nsel, out);
-            if (logits) {
+            if (logits && !direct) {
                 if (all_logits) memcpy(logits, out + (size_t)(T - 1) * V, V * sizeof(float));
                 else
                     for (int i = 0; i < nsel; i++) memcpy(logits + (size_t)s->trow[sel[i]] * V, out + (size_t)i * V, V * sizeof(float));
             }
-            if (!all_logits) free(out);
+            if (!all_logits && !direct) free(out);
         }
     }
     free(is_last);
