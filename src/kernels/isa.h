@@ -27,7 +27,22 @@ typedef struct ivk_ops {
     void (*scores)(float *sc, const float *q, const float *k, int64_t ldk, int n, int hd, float scale);
     /* y[r] = sum_k x[k] w[r*ws + k]  for r < nr, k < n (batch-1 rows) */
     void (*dots)(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr, int64_t n);
+    /* Batch-vectorised GEMM for IV_OUT_IN weights over output rows o0..o0+n,
+     * or NULL:  y[b*ldy + o] = bias[o] (0 if NULL) + sum_i x[b, i] W(o, i)
+     * for b < B.  x comes transposed in groups of 32 batch rows, zero padded
+     * (ivk_pack_xt).  p: scratch of IVK_GEMM_ROWS_SCRATCH floats. */
+    void (*gemm_rows)(float *y, int64_t ldy, const float *xt, int B, const iv_wmat *W, int64_t o0,
+                      int64_t n, const float *bias, float *p);
 } ivk_ops;
+
+/* xt[g][i][j] = x[(32 g + j) * ldx + i]  (0 past row B), g < ceil(B / 32),
+ * i < in: the layout gemm_rows reads.  Returns its size in floats. */
+#define IVK_XT_GROUP 32
+static inline int64_t ivk_xt_size(int B, int64_t in) {
+    return (int64_t)((B + IVK_XT_GROUP - 1) / IVK_XT_GROUP) * in * IVK_XT_GROUP;
+}
+void ivk_pack_xt(float *xt, const float *x, int64_t ldx, int B, int64_t in);
+#define IVK_GEMM_ROWS_SCRATCH (12 * 256)
 
 /* dots() from dot(). */
 void ivk_dots_by_dot(float *y, const float *x, const void *w, iv_dtype t, int64_t ws, int64_t nr,
@@ -58,6 +73,8 @@ const ivk_act *ivk_act_cur(void);
 /* scratch floats: 24 strips of KC x 16, each padded by one cache line */
 #define IVK_GEMM_SCRATCH ((IVK_GEMM_KC * 16 + 16) * (IVK_GEMM_NC / 16))
 
+void ivk_gemm_rows_avx512(float *y, int64_t ldy, const float *xt, int B, const iv_wmat *W,
+                          int64_t o0, int64_t n, const float *bias, float *p);
 void ivk_gemm_cols_avx512(float *y, int64_t ldy, const float *x, int64_t ldx, int B,
                           const iv_wmat *W, int64_t o0, int64_t ncols, float *p);
 

@@ -30,6 +30,12 @@
 #define GEMM_MIN_B_OWN_OUT_IN 32
 #endif
 #define GEMM_MIN_B_OWN_IN_OUT 2
+#ifndef GEMM_MIN_B_ROWS
+#define GEMM_MIN_B_ROWS 16
+#endif
+#ifndef GEMM_MAX_B_ROWS
+#define GEMM_MAX_B_ROWS 1000000
+#endif
 /* f32 elements of one converted weight tile (per thread, stays in L2). */
 #define TILE_ELEMS (64 * 1024)
 
@@ -51,16 +57,39 @@ static void init_rows(float *y, int B, int64_t out, const float *bias) {
     }
 }
 
-/* A per-thread scratch buffer, grown on demand and kept for later calls. */
-static _Thread_local float *tl_buf; /* [tl_cap] */
-static _Thread_local size_t tl_cap;
-static float *scratch(size_t n) {
-    if (n > tl_cap) {
-        free(tl_buf);
-        tl_buf = malloc(n * sizeof(float));
-        tl_cap = tl_buf ? n : 0;
+/* Per-thread buffers, grown on demand and kept for later calls: the packed
+ * weight chunk of each worker, and x transposed for gemm_rows (filled by the
+ * calling thread, which is also worker 0: hence two). */
+typedef struct {
+    float *p; /* [cap] */
+    size_t cap;
+} grow_buf;
+static _Thread_local grow_buf tl_pack, tl_xt;
+static float *grow(grow_buf *g, size_t n) {
+    if (n > g->cap) {
+        free(g->p);
+        g->p = malloc(n * sizeof(float));
+        g->cap = g->p ? n : 0;
     }
-    return tl_buf;
+    return g->p;
+}
+static float *scratch(size_t n) { return grow(&tl_pack, n); }
+
+void ivk_pack_xt(float *xt, const float *x, int64_t ldx, int B, int64_t in) {
+    const int G = IVK_XT_GROUP;
+    for (int g = 0; g * G < B; g++) {
+        float *d = xt + (int64_t)g * in * G; /* [in][G] */
+        const float *xg = x + (int64_t)g * G * ldx;
+        int nb = B - g * G < G ? B - g * G : G;
+        /* 16 inputs at a time: one cache line of each x row, and a 2 KiB block
+         * of xt (going down whole columns of x would read G rows whose
+         * addresses often share L1 sets, at 4 KiB-multiple strides) */
+        for (int64_t i0 = 0; i0 < in; i0 += 16) {
+            int ni = in - i0 < 16 ? (int)(in - i0) : 16;
+            for (int j = 0; j < G; j++)
+                for (int q = 0; q < ni; q++) d[(i0 + q) * G + j] = j < nb ? xg[j * ldx + i0 + q] : 0.0f;
+        }
+    }
 }
 
 /* IV_OUT_IN, B below the GEMM threshold: batch 1 splits the output rows into
@@ -200,6 +229,31 @@ static void gemm_own(const ivk_ops *k, float *y, const float *x, int B, const iv
         for (int b = 0; b < B; b++) cols_b1(k, y + (int64_t)b * out, x + (int64_t)b * W->in, W, bias);
 }
 
+/* OUT_IN weights, batch-vectorised (gemm_rows): x is transposed once, then
+ * threads take blocks of output rows from a shared queue as in gemm_own. */
+static void gemm_rows_own(const ivk_ops *k, float *y, const float *x, int B, const iv_wmat *W,
+                          const float *bias) {
+    const int64_t out = W->out, in = W->in;
+    float *xt = grow(&tl_xt, (size_t)ivk_xt_size(B, in)); /* [ceil(B/32)][in][32] */
+    int oom = !xt;
+    if (xt) {
+        ivk_pack_xt(xt, x, in, B, in);
+        int nt = out * in * B >= PAR_MIN ? omp_get_max_threads() : 1;
+        int64_t per = nt > 1 ? ((out + 4 * nt - 1) / (4 * nt) + 11) / 12 * 12 : out;
+        const int64_t nr = (out + per - 1) / per;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && nr > 1) reduction(| : oom)
+        for (int64_t t = 0; t < nr; t++) {
+            int64_t o0 = t * per, n = out - o0 < per ? out - o0 : per;
+            float *p = scratch(IVK_GEMM_ROWS_SCRATCH); /* one packed chunk of 12 rows */
+            if (!p) { oom = 1; continue; }
+            k->gemm_rows(y, out, xt, B, W, o0, n, bias, p);
+        }
+    }
+    if (!oom) return;
+    rows_small(k, y, x, B, W); /* no memory: the kernels that need none */
+    add_bias(y, B, out, bias);
+}
+
 void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *bias) {
     const int64_t out = W->out, in = W->in;
     if (B <= 0 || out <= 0) return;
@@ -209,6 +263,10 @@ void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *b
     }
     const ivk_ops *k = ivk_cur();
     const int own_min = W->layout == IV_OUT_IN ? GEMM_MIN_B_OWN_OUT_IN : GEMM_MIN_B_OWN_IN_OUT;
+    if (W->layout == IV_OUT_IN && k->gemm_rows && B >= GEMM_MIN_B_ROWS && B <= GEMM_MAX_B_ROWS && fits_int(W, B)) {
+        gemm_rows_own(k, y, x, B, W, bias);
+        return;
+    }
     if (k->gemm_cols && B >= own_min && fits_int(W, B)) {
         gemm_own(k, y, x, B, W, bias);
         return;

@@ -1,0 +1,118 @@
+/* AVX-512 batched GEMM for OUT_IN weights (W stored [out][in], as in every HF
+ * Linear), over a range of output rows:
+ *   y[b, o] = bias[o] + sum_i x[b, i] W[o, i].
+ *
+ * Why not the column-strip GEMM (gemm_avx512.c): that one vectorises over
+ * outputs, so OUT_IN weights must be transposed while packing, and at batch
+ * sizes of batched decoding the transposes cost as much as the multiply.
+ * Here the batch is the vector dimension instead: x is handed over already
+ * transposed (xt, see isa.h), a 12-row block of W is widened to f32 a chunk at
+ * a time in row order (no transpose: a streaming copy), and a 12-row x 32-batch
+ * register tile (24 accumulators) broadcasts one weight per row and k against
+ * two vectors of xt.  Each W element is read from memory once per 32 batch
+ * rows, with 2 FMAs per broadcast. */
+#include "avx512_load.h"
+
+#define RM 12 /* output rows per register tile */
+#define RKC 256 /* inputs per packed chunk: 12 KiB of f32 in L1 (IVK_GEMM_ROWS_SCRATCH) */
+#define GB 32 /* batch rows per group of xt (two zmm) */
+
+/* wp[r][0..kc) = W[row0 + r, k0 .. k0 + kc) as f32 for r < nr, zero rows up to
+ * RM (their results are never stored). */
+T512 AI void pack_rows(float *wp, const void *w, iv_dtype t, int64_t ws, int64_t row0, int nr,
+                       int64_t k0, int kc) {
+    for (int r = 0; r < RM; r++) {
+        float *d = wp + r * RKC;
+        if (r >= nr) {
+            for (int k = 0; k < kc; k += 16) _mm512_storeu_ps(d + k, _mm512_setzero_ps());
+            continue;
+        }
+        int64_t base = (row0 + r) * ws + k0;
+        int k = 0;
+        for (; k + 16 <= kc; k += 16) _mm512_storeu_ps(d + k, ld(w, t, base + k));
+        if (k < kc) {
+            __mmask16 m = (__mmask16)((1u << (kc - k)) - 1);
+            _mm512_storeu_ps(d + k, ldm(w, t, base + k, m));
+        }
+    }
+}
+
+/* acc[r][v] += sum_k wp[r][k] * xt[k][16 v .. 16 v + 16)  for r < RM, v < NV;
+ * meanwhile `pf_lines` cache lines from each of RM rows (stride pf_stride)
+ * are prefetched, spread over the k loop. */
+T512 AI void tile(__m512 acc[RM][2], const float *wp, const float *xt, int kc, const int NV,
+                  const char *pf, int64_t pf_stride, int pf_lines) {
+    const int total = RM * pf_lines;
+    int due = 0, row = 0, line = 0;
+    for (int k = 0; k < kc; k++) {
+        for (due += total; due >= kc; due -= kc) {
+            _mm_prefetch(pf + row * pf_stride + 64 * line, _MM_HINT_T0);
+            if (++row == RM) row = 0, line++;
+        }
+        __m512 xa = _mm512_loadu_ps(xt + k * GB), xb = xa;
+        if (NV == 2) xb = _mm512_loadu_ps(xt + k * GB + 16);
+#pragma GCC unroll 12
+        for (int r = 0; r < RM; r++) {
+            __m512 wb = _mm512_set1_ps(wp[r * RKC + k]);
+            acc[r][0] = _mm512_fmadd_ps(wb, xa, acc[r][0]);
+            if (NV == 2) acc[r][1] = _mm512_fmadd_ps(wb, xb, acc[r][1]);
+        }
+    }
+}
+
+/* One tile's results: y[b0 + b, row0 + r] = bias + acc[r][b] for r < nr, b < nb. */
+T512 AI void store_tile(float *y, int64_t ldy, __m512 acc[RM][2], int NV, int64_t row0, int nr, int nb,
+                        const float *bias) {
+    float tmp[RM][GB];
+    for (int r = 0; r < RM; r++) {
+        _mm512_storeu_ps(tmp[r], acc[r][0]);
+        if (NV == 2) _mm512_storeu_ps(tmp[r] + 16, acc[r][1]);
+    }
+    for (int b = 0; b < nb; b++) {
+        float *yr = y + b * ldy + row0;
+        for (int r = 0; r < nr; r++) yr[r] = tmp[r][b] + (bias ? bias[row0 + r] : 0.0f);
+    }
+}
+
+/* The whole k range of one 12-row block against one batch group. */
+T512 AI void block_t(float *y, int64_t ldy, const float *xt, int nb, const iv_wmat *W, iv_dtype t,
+                     int64_t row0, int nr, const float *bias, float *wp, const int NV) {
+    const int64_t in = W->in, ws = W->stride, es = t == IV_F32 ? 4 : 2;
+    __m512 acc[RM][2];
+    for (int r = 0; r < RM; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int64_t k0 = 0; k0 < in; k0 += RKC) {
+        int kc = (int)(in - k0 < RKC ? in - k0 : RKC);
+        pack_rows(wp, W->data, t, ws, row0, nr, k0, kc);
+        /* prefetch the next chunk of these rows, or the first chunk of the
+         * next block (none when that block runs past the matrix) */
+        int64_t nk0 = k0 + kc, nrow = row0;
+        if (nk0 >= in) nk0 = 0, nrow = row0 + RM;
+        int nkc = (int)(in - nk0 < RKC ? in - nk0 : RKC);
+        const char *pf = (const char *)W->data + (nrow * ws + nk0) * es;
+        int lines = nrow + RM <= W->out ? (int)((nkc * es + 63) / 64) + 1 : 0; /* +1: rows need not start on a line */
+        tile(acc, wp, xt + k0 * GB, kc, NV, pf, ws * es, lines);
+    }
+    store_tile(y, ldy, acc, NV, row0, nr, nb, bias);
+}
+
+T512 static void rows_dtype(float *y, int64_t ldy, const float *xt, int B, const iv_wmat *W, iv_dtype t,
+                            int64_t o0, int64_t n, const float *bias, float *wp) {
+    for (int64_t r0 = o0; r0 < o0 + n; r0 += RM) {
+        int nr = (int)(o0 + n - r0 < RM ? o0 + n - r0 : RM);
+        for (int g = 0; g * GB < B; g++) {
+            int nb = B - g * GB < GB ? B - g * GB : GB;
+            const float *xg = xt + (int64_t)g * W->in * GB;
+            float *yg = y + (int64_t)g * GB * ldy;
+            if (nb > 16) block_t(yg, ldy, xg, nb, W, t, r0, nr, bias, wp, 2);
+            else block_t(yg, ldy, xg, nb, W, t, r0, nr, bias, wp, 1);
+        }
+    }
+}
+
+/* See isa.h (gemm_rows). */
+T512 void ivk_gemm_rows_avx512(float *y, int64_t ldy, const float *xt, int B, const iv_wmat *W,
+                               int64_t o0, int64_t n, const float *bias, float *p) {
+    if (W->dtype == IV_F32) rows_dtype(y, ldy, xt, B, W, IV_F32, o0, n, bias, p);
+    else if (W->dtype == IV_BF16) rows_dtype(y, ldy, xt, B, W, IV_BF16, o0, n, bias, p);
+    else rows_dtype(y, ldy, xt, B, W, IV_F16, o0, n, bias, p);
+}
