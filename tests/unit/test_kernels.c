@@ -172,6 +172,26 @@ static void test_linear_gemm(void **state) {
     assert_int_equal(fails, 0);
 }
 
+/* The batch-vectorised OUT_IN GEMM: batch groups of 32 with a full, partial
+ * (17..31 rows: two vectors) and short (<= 16: one vector) last group; a
+ * partial last block of 12 output rows; inputs over several 256-wide chunks
+ * with a tail; under 1 and 2 threads. */
+static void test_linear_rows_groups(void **state) {
+    (void)state;
+    int keep = iv_kernels_threads();
+    const int Bs[] = {16, 17, 32, 48, 65};
+    fails = 0;
+    for (int nt = 1; nt <= 2; nt++) {
+        iv_kernels_set_threads(nt);
+        for (int d = 0; d < 3; d++)
+            for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++)
+                linear_case(dtypes[d], IV_OUT_IN, Bs[bi], 25, 300, (int)bi % 2 * 3, (int)bi % 3, (int)bi % 2,
+                            "rows");
+    }
+    iv_kernels_set_threads(keep);
+    assert_int_equal(fails, 0);
+}
+
 /* Thread counts 1 and 3 give the same answers as the reference (the batch-1
  * IN_OUT kernel splits input rows by thread). */
 static void test_linear_threads(void **state) {
@@ -442,6 +462,7 @@ int main(void) {
         cmocka_unit_test(test_linear),
         cmocka_unit_test(test_linear_gemm),
         cmocka_unit_test(test_linear_threads),
+        cmocka_unit_test(test_linear_rows_groups),
         cmocka_unit_test(test_linear_degenerate),
         cmocka_unit_test(test_ops),
     };
