@@ -22,34 +22,6 @@
 
 static inline __mmask16 lowmask(int n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
 
-/* In-register transpose of a 16x16 block: r[i][j] -> r[j][i].  Four rounds of
- * 16 shuffles: 32-bit and 64-bit interleaves inside 128-bit lanes, then two
- * rounds of lane moves. */
-T512 AI void transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    /* u[4g + c], lane L: rows 4g..4g+3 of column 4L + c */
-    for (int g = 0; g < 4; g++) {
-        u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-        u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-        u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-        u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-    }
-    for (int c = 0; c < 4; c++) {
-        __m512 a = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
-        __m512 b = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
-        __m512 d = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
-        __m512 e = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
-        r[c] = _mm512_shuffle_f32x4(a, d, 0x88);
-        r[8 + c] = _mm512_shuffle_f32x4(a, d, 0xDD);
-        r[4 + c] = _mm512_shuffle_f32x4(b, e, 0x88);
-        r[12 + c] = _mm512_shuffle_f32x4(b, e, 0xDD);
-    }
-}
-
 /* Packs inputs k0..k0+kc of outputs o0..o0+nc into p[strip][k][16] (f32),
  * zero past nc.  IN_OUT: W(o,i) at i*stride + o, so each strip row is one
  * (masked) vector load.  OUT_IN: W(o,i) at o*stride + i; 16 rows x 16 inputs

@@ -116,3 +116,24 @@ T512 void ivk_gemm_rows_avx512(float *y, int64_t ldy, const float *xt, int B, co
     else if (W->dtype == IV_BF16) rows_dtype(y, ldy, xt, B, W, IV_BF16, o0, n, bias, p);
     else rows_dtype(y, ldy, xt, B, W, IV_F16, o0, n, bias, p);
 }
+
+/* See ivk_pack_xt (isa.h): 16 x 16 blocks of x, transposed in registers. */
+T512 void ivk_pack_xt_avx512(float *xt, const float *x, int64_t ldx, int B, int64_t in) {
+    for (int g = 0; g * GB < B; g++) {
+        float *d = xt + (int64_t)g * in * GB; /* [in][GB] */
+        for (int j0 = 0; j0 < GB; j0 += 16) {
+            int nb = B - g * GB - j0; /* rows of x in this block */
+            nb = nb < 0 ? 0 : nb > 16 ? 16 : nb;
+            const float *xs = x + (int64_t)(g * GB + j0) * ldx;
+            for (int64_t i0 = 0; i0 < in; i0 += 16) {
+                int ni = in - i0 < 16 ? (int)(in - i0) : 16;
+                __mmask16 m = (__mmask16)(ni == 16 ? 0xffff : (1u << ni) - 1);
+                __m512 r[16];
+                for (int j = 0; j < 16; j++)
+                    r[j] = j < nb ? _mm512_maskz_loadu_ps(m, xs + j * ldx + i0) : _mm512_setzero_ps();
+                transpose16(r);
+                for (int q = 0; q < ni; q++) _mm512_storeu_ps(d + (i0 + q) * GB + j0, r[q]);
+            }
+        }
+    }
+}

@@ -30,9 +30,12 @@ typedef struct ivk_ops {
     /* Batch-vectorised GEMM for IV_OUT_IN weights over output rows o0..o0+n,
      * or NULL:  y[b*ldy + o] = bias[o] (0 if NULL) + sum_i x[b, i] W(o, i)
      * for b < B.  x comes transposed in groups of 32 batch rows, zero padded
-     * (ivk_pack_xt).  p: scratch of IVK_GEMM_ROWS_SCRATCH floats. */
+     * (pack_xt).  p: scratch of IVK_GEMM_ROWS_SCRATCH floats. */
     void (*gemm_rows)(float *y, int64_t ldy, const float *xt, int B, const iv_wmat *W, int64_t o0,
                       int64_t n, const float *bias, float *p);
+    /* x [B][ldx] -> xt, the layout gemm_rows reads (see ivk_xt_size); NULL
+     * where gemm_rows is */
+    void (*pack_xt)(float *xt, const float *x, int64_t ldx, int B, int64_t in);
 } ivk_ops;
 
 /* xt[g][i][j] = x[(32 g + j) * ldx + i]  (0 past row B), g < ceil(B / 32),
@@ -41,7 +44,7 @@ typedef struct ivk_ops {
 static inline int64_t ivk_xt_size(int B, int64_t in) {
     return (int64_t)((B + IVK_XT_GROUP - 1) / IVK_XT_GROUP) * in * IVK_XT_GROUP;
 }
-void ivk_pack_xt(float *xt, const float *x, int64_t ldx, int B, int64_t in);
+void ivk_pack_xt_avx512(float *xt, const float *x, int64_t ldx, int B, int64_t in);
 #define IVK_GEMM_ROWS_SCRATCH (12 * 256)
 
 /* dots() from dot(). */

@@ -154,4 +154,4 @@ T256 static void cvt2(float *dst, const void *src, iv_dtype t, int64_t n) {
     else cvt_t(dst, src, IV_F16, n);
 }
 
-const ivk_ops ivk_ops_avx2 = {"avx2", dot2, mdot2, axpys2, cvt2, NULL, ivk_scores_by_dot, ivk_dots_by_dot, NULL};
+const ivk_ops ivk_ops_avx2 = {"avx2", dot2, mdot2, axpys2, cvt2, NULL, ivk_scores_by_dot, ivk_dots_by_dot, NULL, NULL};

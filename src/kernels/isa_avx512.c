@@ -274,4 +274,5 @@ T512 static void scores512(float *sc, const float *q, const float *k, int64_t ld
     else ivk_scores_by_dot(sc, q, k, ldk, n, hd, scale);
 }
 
-const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512, ivk_gemm_cols_avx512, scores512, dots512, ivk_gemm_rows_avx512};
+const ivk_ops ivk_ops_avx512 = {"avx512", dot512, mdot512, axpys512, cvt512, ivk_gemm_cols_avx512, scores512, dots512, ivk_gemm_rows_avx512,
+                               ivk_pack_xt_avx512};

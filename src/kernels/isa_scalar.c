@@ -42,7 +42,7 @@ static void cvt_s(float *dst, const void *src, iv_dtype t, int64_t n) {
     for (int64_t k = 0; k < n; k++) dst[k] = el(src, t, k);
 }
 
-const ivk_ops ivk_ops_scalar = {"scalar", dot_s, mdot_s, axpys_s, cvt_s, NULL, ivk_scores_by_dot, ivk_dots_by_dot, NULL};
+const ivk_ops ivk_ops_scalar = {"scalar", dot_s, mdot_s, axpys_s, cvt_s, NULL, ivk_scores_by_dot, ivk_dots_by_dot, NULL, NULL};
 
 /* 0.5 x (1 + tanh(u)) written as x * sigmoid(2u): no cancellation for x << 0 */
 static float gelu1(float x) {

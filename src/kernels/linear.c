@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <limits.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,12 +60,36 @@ static void init_rows(float *y, int B, int64_t out, const float *bias) {
 
 /* Per-thread buffers, grown on demand and kept for later calls: the packed
  * weight chunk of each worker, and x transposed for gemm_rows (filled by the
- * calling thread, which is also worker 0: hence two). */
+ * calling thread, which is also worker 0: hence two).  Held under a pthread
+ * key whose destructor frees them when the thread ends (OpenMP retires
+ * workers when the thread count drops). */
 typedef struct {
     float *p; /* [cap] */
     size_t cap;
 } grow_buf;
-static _Thread_local grow_buf tl_pack, tl_xt;
+typedef struct {
+    grow_buf pack, xt;
+} thread_bufs;
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
+static int bufs_ok;
+static void bufs_free(void *v) {
+    thread_bufs *t = v;
+    free(t->pack.p);
+    free(t->xt.p);
+    free(t);
+}
+static void bufs_init(void) { bufs_ok = pthread_key_create(&bufs_key, bufs_free) == 0; }
+static thread_bufs *bufs(void) {
+    pthread_once(&bufs_once, bufs_init);
+    if (!bufs_ok) return NULL;
+    thread_bufs *t = pthread_getspecific(bufs_key);
+    if (!t && (t = calloc(1, sizeof *t)) && pthread_setspecific(bufs_key, t)) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
 static float *grow(grow_buf *g, size_t n) {
     if (n > g->cap) {
         free(g->p);
@@ -73,23 +98,14 @@ static float *grow(grow_buf *g, size_t n) {
     }
     return g->p;
 }
-static float *scratch(size_t n) { return grow(&tl_pack, n); }
-
-void ivk_pack_xt(float *xt, const float *x, int64_t ldx, int B, int64_t in) {
-    const int G = IVK_XT_GROUP;
-    for (int g = 0; g * G < B; g++) {
-        float *d = xt + (int64_t)g * in * G; /* [in][G] */
-        const float *xg = x + (int64_t)g * G * ldx;
-        int nb = B - g * G < G ? B - g * G : G;
-        /* 16 inputs at a time: one cache line of each x row, and a 2 KiB block
-         * of xt (going down whole columns of x would read G rows whose
-         * addresses often share L1 sets, at 4 KiB-multiple strides) */
-        for (int64_t i0 = 0; i0 < in; i0 += 16) {
-            int ni = in - i0 < 16 ? (int)(in - i0) : 16;
-            for (int j = 0; j < G; j++)
-                for (int q = 0; q < ni; q++) d[(i0 + q) * G + j] = j < nb ? xg[j * ldx + i0 + q] : 0.0f;
-        }
-    }
+/* NULL when out of memory: callers fall back to kernels that need none */
+static float *scratch(size_t n) {
+    thread_bufs *t = bufs();
+    return t ? grow(&t->pack, n) : NULL;
+}
+static float *scratch_xt(size_t n) {
+    thread_bufs *t = bufs();
+    return t ? grow(&t->xt, n) : NULL;
 }
 
 /* IV_OUT_IN, B below the GEMM threshold: batch 1 splits the output rows into
@@ -239,10 +255,10 @@ static void gemm_own(const ivk_ops *k, float *y, const float *x, int B, const iv
 static void gemm_rows_own(const ivk_ops *k, float *y, const float *x, int B, const iv_wmat *W,
                           const float *bias) {
     const int64_t out = W->out, in = W->in;
-    float *xt = grow(&tl_xt, (size_t)ivk_xt_size(B, in)); /* [ceil(B/32)][in][32] */
+    float *xt = scratch_xt((size_t)ivk_xt_size(B, in)); /* [ceil(B/32)][in][32] */
     int oom = !xt;
     if (xt) {
-        ivk_pack_xt(xt, x, in, B, in);
+        k->pack_xt(xt, x, in, B, in);
         int nt = out * in * B >= PAR_MIN ? omp_get_max_threads() : 1;
         int64_t per = nt > 1 ? ((out + 4 * nt - 1) / (4 * nt) + 11) / 12 * 12 : out;
         const int64_t nr = (out + per - 1) / per;
