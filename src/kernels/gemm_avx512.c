@@ -1,15 +1,15 @@
-/* AVX-512 packed GEMM over a range of output columns:
- * y[:, o0:o0+n] += x W[:, o0:o0+n].
+/* AVX-512 packed GEMM for IN_OUT weights (W stored [in][out], as GPT-2's
+ * Conv1D) over a range of output columns:  y[:, o0:o0+n] += x W[:, o0:o0+n].
+ * (OUT_IN weights go to gemm_rows_avx512.c, which needs no transpose.)
  *
  * Why not SGEMM: at the batch sizes of batched decoding (8..64 rows) OpenBLAS
  * spends as long packing the weight matrix as multiplying, and bf16/f16 weights
  * first need an f32 copy.  Here each chunk of W (KC inputs x up to NC outputs,
- * any dtype, either layout) is converted once into an L2-resident f32 buffer
+ * any dtype) is converted once into an L2-resident f32 buffer
  * laid out as 16-column strips, p[strip][k][16]; an 8-row x 48-column register
  * tile (24 accumulators) then takes each 48-column group (L1-resident) through
  * all batch rows.  The inner loop does 3 vector loads and 8 broadcasts per 24
- * FMAs.  OUT_IN weights are transposed while packing (16x16 blocks in
- * registers) and the next chunk's rows are prefetched meanwhile. */
+ * FMAs.  The next chunk's rows are prefetched meanwhile. */
 #include "avx512_load.h"
 
 #define SW 16 /* columns per packed strip (one zmm) */
@@ -23,51 +23,31 @@
 static inline __mmask16 lowmask(int n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
 
 /* Packs inputs k0..k0+kc of outputs o0..o0+nc into p[strip][k][16] (f32),
- * zero past nc.  IN_OUT: W(o,i) at i*stride + o, so each strip row is one
- * (masked) vector load.  OUT_IN: W(o,i) at o*stride + i; 16 rows x 16 inputs
- * are loaded and transposed. */
+ * zero past nc.  W(o,i) is at i*stride + o, so each strip row is one (masked)
+ * vector load. */
 T512 AI void pack_t(float *p, const iv_wmat *W, iv_dtype t, int64_t k0, int kc, int64_t o0, int nc) {
     const int64_t ws = W->stride;
     const void *w = W->data;
-    if (W->layout == IV_IN_OUT) {
-        int full = nc / SW, rest = nc - full * SW;
-        __mmask16 m = lowmask(rest);
-        /* 16 rows at a time, strip by strip: 16 row streams in flight keep
-         * more DRAM requests outstanding than one row after another (measured
-         * at B=32, f32 3072x768: 44 -> 56 GFLOP/s; 768x3072: 34 -> 59) */
-        int k = 0;
-        for (; k + 16 <= kc; k += 16) {
-            for (int s = 0; s < full; s++)
-                for (int q = 0; q < 16; q++)
-                    _mm512_storeu_ps(p + s * PITCH(kc) + (k + q) * SW, ld(w, t, (k0 + k + q) * ws + o0 + s * SW));
-            if (rest)
-                for (int q = 0; q < 16; q++)
-                    _mm512_storeu_ps(p + full * PITCH(kc) + (k + q) * SW,
-                                     ldm(w, t, (k0 + k + q) * ws + o0 + full * SW, m));
-        }
-        for (; k < kc; k++) {
-            int64_t row = (k0 + k) * ws + o0;
-            for (int s = 0; s < full; s++)
-                _mm512_storeu_ps(p + s * PITCH(kc) + k * SW, ld(w, t, row + s * SW));
-            if (rest) _mm512_storeu_ps(p + full * PITCH(kc) + k * SW, ldm(w, t, row + full * SW, m));
-        }
-        return;
+    int full = nc / SW, rest = nc - full * SW;
+    __mmask16 m = lowmask(rest);
+    /* 16 rows at a time, strip by strip: 16 row streams in flight keep
+     * more DRAM requests outstanding than one row after another (measured
+     * at B=32, f32 3072x768: 44 -> 56 GFLOP/s; 768x3072: 34 -> 59) */
+    int k = 0;
+    for (; k + 16 <= kc; k += 16) {
+        for (int s = 0; s < full; s++)
+            for (int q = 0; q < 16; q++)
+                _mm512_storeu_ps(p + s * PITCH(kc) + (k + q) * SW, ld(w, t, (k0 + k + q) * ws + o0 + s * SW));
+        if (rest)
+            for (int q = 0; q < 16; q++)
+                _mm512_storeu_ps(p + full * PITCH(kc) + (k + q) * SW,
+                                 ldm(w, t, (k0 + k + q) * ws + o0 + full * SW, m));
     }
-    for (int s = 0; s * SW < nc; s++) {
-        float *ps = p + s * PITCH(kc); /* [kc][16] */
-        int cols = nc - s * SW < SW ? nc - s * SW : SW;
-        int64_t oc = o0 + (int64_t)s * SW;
-        for (int k = 0; k < kc; k += 16) {
-            int kn = kc - k < 16 ? kc - k : 16;
-            __mmask16 m = lowmask(kn);
-            __m512 r[16];
-            for (int i = 0; i < 16; i++)
-                r[i] = i >= cols ? _mm512_setzero_ps()
-                       : kn == 16 ? ld(w, t, (oc + i) * ws + k0 + k)
-                                  : ldm(w, t, (oc + i) * ws + k0 + k, m);
-            transpose16(r);
-            for (int j = 0; j < kn; j++) _mm512_storeu_ps(ps + (k + j) * SW, r[j]);
-        }
+    for (; k < kc; k++) {
+        int64_t row = (k0 + k) * ws + o0;
+        for (int s = 0; s < full; s++)
+            _mm512_storeu_ps(p + s * PITCH(kc) + k * SW, ld(w, t, row + s * SW));
+        if (rest) _mm512_storeu_ps(p + full * PITCH(kc) + k * SW, ldm(w, t, row + full * SW, m));
     }
 }
 
@@ -148,21 +128,15 @@ T512 static void pack512(float *p, const iv_wmat *W, int64_t k0, int kc, int64_t
  * as prefetch segments: one per row of W that the chunk touches.  Fetched a
  * line per k step while the previous chunk is multiplied, the next pack finds
  * them in L2 (measured at B=32, 1 thread: bf16 3072x768 IN_OUT 67 -> 75
- * GFLOP/s; OUT_IN lm_head f32 37 -> 49). */
+ * GFLOP/s). */
 static pf_span chunk_span(const iv_wmat *W, int64_t k0, int kc, int64_t o0, int nc) {
     const int64_t es = W->dtype == IV_F32 ? 4 : 2;
     pf_span f = {W->data, W->stride * es, 0, 0};
     if (kc <= 0 || nc <= 0) return f;
     /* +1 line per row: a row need not start on a line */
-    if (W->layout == IV_IN_OUT) {
-        f.base = (const char *)W->data + (k0 * W->stride + o0) * es;
-        f.nseg = kc;
-        f.lines = (int)((nc * es + 63) / 64) + 1;
-    } else {
-        f.base = (const char *)W->data + (o0 * W->stride + k0) * es;
-        f.nseg = nc;
-        f.lines = (int)((kc * es + 63) / 64) + 1;
-    }
+    f.base = (const char *)W->data + (k0 * W->stride + o0) * es;
+    f.nseg = kc;
+    f.lines = (int)((nc * es + 63) / 64) + 1;
     return f;
 }
 

@@ -18,7 +18,8 @@ typedef struct ivk_ops {
                   int64_t ws, int64_t n);
     /* dst[k] = (float)src[k], k < n */
     void (*cvt)(float *dst, const void *src, iv_dtype t, int64_t n);
-    /* Packed GEMM over a range of columns, or NULL (then SGEMM is used):
+    /* Packed GEMM for IV_IN_OUT weights over a range of columns, or NULL
+     * (then SGEMM is used):
      * y[b*ldy + o] += sum_i x[b*ldx + i] W(o, i)  for b < B, o0 <= o < o0 + ncols.
      * p: scratch of IVK_GEMM_SCRATCH floats. */
     void (*gemm_cols)(float *y, int64_t ldy, const float *x, int64_t ldx, int B, const iv_wmat *W,

@@ -1,5 +1,6 @@
 /* iv_linear / iv_dot: chooses among the bandwidth-bound batch-1 kernels, the
- * register-tiled small-batch kernel and SGEMM (see kernels.h). */
+ * register-tiled small-batch kernel, the packed GEMMs of the kernel table
+ * (gemm_rows for OUT_IN, gemm_cols for IN_OUT) and SGEMM (see kernels.h). */
 #include "interv/kernels.h"
 #include "isa.h"
 #include <cblas.h>
@@ -23,19 +24,14 @@
 #ifndef GEMM_MIN_B_HALF
 #define GEMM_MIN_B_HALF 96
 #endif
-/* Batch sizes from which the packed GEMM (kernels with gemm_cols) takes over.
- * Measured (1 thread, weights from DRAM): IN_OUT 3072x768 beats SGEMM from
- * B=2 (f32 6.6 vs 3.5 GFLOP/s) to B=32 (57 vs 40); OUT_IN 8192x2048 bf16 loses
- * to the register tile below B=32 (B=16: 36 vs 52) and ties at 32-48. */
-#ifndef GEMM_MIN_B_OWN_OUT_IN
-#define GEMM_MIN_B_OWN_OUT_IN 32
-#endif
+/* Batch sizes from which the packed GEMMs of the kernel table take over.
+ * Measured (1 thread, weights from DRAM): IN_OUT 3072x768 (gemm_cols) beats
+ * SGEMM from B=2 (f32 6.6 vs 3.5 GFLOP/s) to B=32 (57 vs 40); OUT_IN
+ * 8192x2048 bf16 (gemm_rows) beats the register tile from B=16 (62 vs 54; at
+ * B=12, 46 vs 51), and at B=32 reaches 89 where the tile gave 55. */
 #define GEMM_MIN_B_OWN_IN_OUT 2
 #ifndef GEMM_MIN_B_ROWS
 #define GEMM_MIN_B_ROWS 16
-#endif
-#ifndef GEMM_MAX_B_ROWS
-#define GEMM_MAX_B_ROWS 1000000
 #endif
 /* f32 elements of one converted weight tile (per thread, stays in L2). */
 #define TILE_ELEMS (64 * 1024)
@@ -239,12 +235,8 @@ static void gemm_own(const ivk_ops *k, float *y, const float *x, int B, const iv
         k->gemm_cols(y, out, x, W->in, B, W, o0, n, p);
     }
     if (!oom) return;
-    /* no scratch: start over with the kernels that need none */
-    if (W->layout == IV_OUT_IN) {
-        rows_small(k, y, x, B, W);
-        add_bias(y, B, out, bias);
-    } else
-        for (int b = 0; b < B; b++) cols_b1(k, y + (int64_t)b * out, x + (int64_t)b * W->in, W, bias);
+    /* no scratch: start over with the kernel that needs none */
+    for (int b = 0; b < B; b++) cols_b1(k, y + (int64_t)b * out, x + (int64_t)b * W->in, W, bias);
 }
 
 /* OUT_IN weights, batch-vectorised (gemm_rows): x is transposed once, then
@@ -283,12 +275,11 @@ void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *b
         return;
     }
     const ivk_ops *k = ivk_cur();
-    const int own_min = W->layout == IV_OUT_IN ? GEMM_MIN_B_OWN_OUT_IN : GEMM_MIN_B_OWN_IN_OUT;
-    if (W->layout == IV_OUT_IN && k->gemm_rows && B >= GEMM_MIN_B_ROWS && B <= GEMM_MAX_B_ROWS && fits_int(W, B)) {
+    if (W->layout == IV_OUT_IN && k->gemm_rows && B >= GEMM_MIN_B_ROWS && fits_int(W, B)) {
         gemm_rows_own(k, y, x, B, W, bias);
         return;
     }
-    if (k->gemm_cols && B >= own_min && fits_int(W, B)) {
+    if (W->layout == IV_IN_OUT && k->gemm_cols && B >= GEMM_MIN_B_OWN_IN_OUT && fits_int(W, B)) {
         gemm_own(k, y, x, B, W, bias);
         return;
     }
