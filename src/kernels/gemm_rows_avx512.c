@@ -15,7 +15,9 @@
 
 #define RM 12 /* output rows per register tile */
 #define RKC 256 /* inputs per packed chunk: 12 KiB of f32 in L1 (IVK_GEMM_ROWS_SCRATCH) */
-#define GB 32 /* batch rows per group of xt (two zmm) */
+#define GB IVK_XT_GROUP /* batch rows per group of xt: 32, two zmm */
+_Static_assert(GB == 32, "the register tile holds two vectors of batch rows");
+_Static_assert(RM * RKC <= IVK_GEMM_ROWS_SCRATCH, "scratch holds one packed chunk");
 
 /* wp[r][0..kc) = W[row0 + r, k0 .. k0 + kc) as f32 for r < nr, zero rows up to
  * RM (their results are never stored). */
@@ -117,7 +119,8 @@ T512 void ivk_gemm_rows_avx512(float *y, int64_t ldy, const float *xt, int B, co
     else rows_dtype(y, ldy, xt, B, W, IV_F16, o0, n, bias, p);
 }
 
-/* See ivk_pack_xt (isa.h): 16 x 16 blocks of x, transposed in registers. */
+/* See pack_xt and ivk_xt_size (isa.h): 16 x 16 blocks of x, transposed in
+ * registers. */
 T512 void ivk_pack_xt_avx512(float *xt, const float *x, int64_t ldx, int B, int64_t in) {
     for (int g = 0; g * GB < B; g++) {
         float *d = xt + (int64_t)g * in * GB; /* [in][GB] */
