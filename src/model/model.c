@@ -1,10 +1,12 @@
-/* iv_model_load: dispatch on the path (folder = Hugging Face, file = llama2.c),
- * attach the tokenizer, check that it fits the model. */
+/* iv_model_load: dispatch on the path (folder with config.json = Hugging Face;
+ * file, or folder holding one non-tokenizer .bin = llama2.c), attach the
+ * tokenizer, check that it fits the model. */
 #include "model/model_internal.h"
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* First tok*.bin (sorted) in the folder of `path`, or "" when none. */
 static void find_tok_beside(const char *path, char *out, size_t cap) {
@@ -25,14 +27,45 @@ static void find_tok_beside(const char *path, char *out, size_t cap) {
     if (n >= 0) free(names);
 }
 
+/* A folder without config.json may hold a llama2.c checkpoint, as
+ * ../shared/models/stories260K does: the .bin files in it that are not
+ * tokenizers (tok*.bin).  Returns how many; `out` gets the first (sorted). */
+static int find_ckpt_in(const char *dir, char *out, size_t cap) {
+    out[0] = 0;
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort), found = 0;
+    for (int i = 0; i < n; i++) {
+        const char *f = names[i]->d_name;
+        size_t l = strlen(f);
+        if (l > 4 && !strcmp(f + l - 4, ".bin") && strncmp(f, "tok", 3) && !found++) {
+            int w = snprintf(out, cap, "%s/%s", dir, f);
+            if (w < 0 || (size_t)w >= cap) out[0] = 0; /* too long: reported as not found */
+        }
+        free(names[i]);
+    }
+    if (n >= 0) free(names);
+    return found;
+}
+
 int iv_model_load(const char *path, const char *tok_path, iv_model **out, iv_err *err) {
     *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0) return iv_errf(err, "%s: no such file or folder", path);
+    int is_dir = S_ISDIR(st.st_mode);
+    char cfg[4096], ckpt[4096];
+    int w = snprintf(cfg, sizeof cfg, "%s/config.json", path);
+    if (is_dir && (w < 0 || (size_t)w >= sizeof cfg)) return iv_errf(err, "%s: path too long", path);
+    if (is_dir && access(cfg, F_OK) != 0) {
+        int n = find_ckpt_in(path, ckpt, sizeof ckpt);
+        if (n == 0 || !ckpt[0])
+            return iv_errf(err, "%s: folder has neither config.json (Hugging Face) nor a llama2.c .bin checkpoint", path);
+        if (n > 1)
+            return iv_errf(err, "%s: folder has no config.json and %d .bin checkpoints: pass the file to load", path, n);
+        path = ckpt, is_dir = 0;
+    }
     iv_model *m = calloc(1, sizeof *m);
     m->maps = calloc(4, sizeof *m->maps);
     m->path = strdup(path);
-    int is_dir = S_ISDIR(st.st_mode);
     int rc = is_dir ? iv_load_hf(m, path, err) : iv_load_llama2c(m, path, err);
     if (rc == 0) {
         char found[4096];

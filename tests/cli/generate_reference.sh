@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # stories260K greedy generation reproduces the independent reference byte for byte
-# (final newline aside) from the llama2.c file and from its converted HF folder;
+# (final newline aside) from the llama2.c file, from its folder and from its
+# converted HF folder;
 # batched generation equals one-at-a-time generation, greedy and sampled.
 set -eu
 INTERV=${INTERV:-build/interv}; SHARED=${SHARED:-../shared}
 M="$SHARED/models/stories260K/stories260K.bin"; REF="$SHARED/reference/stories260K-greedy"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$INTERV" convert --model "$M" --out "$tmp/hf" 2>/dev/null
-for model in "$M" "$tmp/hf"; do
+# the file, its folder (a llama2.c checkpoint found inside) and the HF conversion
+for model in "$M" "$(dirname "$M")" "$tmp/hf"; do
   for p in p1 p2; do
     "$INTERV" generate --model "$model" --prompt "$(cat "$REF/$p.prompt")" --steps 256 > "$tmp/out.txt"
     if ! diff <(sed -e '$a\' "$tmp/out.txt") <(sed -e '$a\' "$REF/$p.txt") >/dev/null; then

@@ -30,6 +30,13 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 head -c 3000 "$tok" > "$tmp/tok_cut.bin"
 err=$("$INTERV" info --model "$dir/l2c_ok_control.bin" --tokenizer "$tmp/tok_cut.bin" 2>&1 >/dev/null); rc=$?
 check "tok_cut.bin" "$rc" "$err" "truncated at token"
+# folders without config.json: no checkpoint, or more than one
+mkdir -p "$tmp/empty_folder" "$tmp/two_ckpts"
+cp "$dir/l2c_ok_control.bin" "$tmp/two_ckpts/a.bin"; cp "$dir/l2c_ok_control.bin" "$tmp/two_ckpts/b.bin"
+err=$("$INTERV" info --model "$tmp/empty_folder" 2>&1 >/dev/null); rc=$?
+check "empty_folder" "$rc" "$err" "neither config.json (Hugging Face) nor a llama2.c .bin checkpoint"
+err=$("$INTERV" info --model "$tmp/two_ckpts" 2>&1 >/dev/null); rc=$?
+check "two_ckpts" "$rc" "$err" "no config.json and 2 .bin checkpoints"
 # prompt longer than the context (stories260K: 512 positions)
 long=$(printf 'the dog ran %.0s' $(seq 400))
 err=$("$INTERV" generate --model "$SHARED/models/stories260K/stories260K.bin" --prompt "$long" --max-new 4 2>&1 >/dev/null); rc=$?
