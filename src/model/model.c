@@ -8,43 +8,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* First tok*.bin (sorted) in the folder of `path`, or "" when none. */
-static void find_tok_beside(const char *path, char *out, size_t cap) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    else snprintf(dir, sizeof dir, ".");
-    out[0] = 0;
-    struct dirent **names;
-    int n = scandir(dir, &names, NULL, alphasort);
-    for (int i = 0; i < n; i++) {
-        const char *f = names[i]->d_name;
-        size_t l = strlen(f);
-        if (!out[0] && l > 7 && !strncmp(f, "tok", 3) && !strcmp(f + l - 4, ".bin") && strlen(dir) + l + 2 <= cap)
-            snprintf(out, cap, "%.*s/%s", (int)strlen(dir), dir, f);
-        free(names[i]);
-    }
-    if (n >= 0) free(names);
-}
-
-/* A folder without config.json may hold a llama2.c checkpoint, as
- * ../shared/models/stories260K does: the .bin files in it that are not
- * tokenizers (tok*.bin).  Returns how many; `out` gets the first (sorted). */
-static int find_ckpt_in(const char *dir, char *out, size_t cap) {
+/* The .bin files in `dir`, sorted, that are tokenizers (tok*.bin) when
+ * want_tok, or are not: how many, and the first in `out` ("" when none, or
+ * when its path does not fit in cap). */
+static int find_bins(const char *dir, int want_tok, char *out, size_t cap) {
     out[0] = 0;
     struct dirent **names;
     int n = scandir(dir, &names, NULL, alphasort), found = 0;
     for (int i = 0; i < n; i++) {
         const char *f = names[i]->d_name;
         size_t l = strlen(f);
-        if (l > 4 && !strcmp(f + l - 4, ".bin") && strncmp(f, "tok", 3) && !found++) {
+        int bin = l > 4 && !strcmp(f + l - 4, ".bin"), tok = !strncmp(f, "tok", 3);
+        if (bin && (want_tok ? tok && l > 7 : !tok) && !found++) {
             int w = snprintf(out, cap, "%s/%s", dir, f);
-            if (w < 0 || (size_t)w >= cap) out[0] = 0; /* too long: reported as not found */
+            if (w < 0 || (size_t)w >= cap) out[0] = 0;
         }
         free(names[i]);
     }
     if (n >= 0) free(names);
     return found;
+}
+
+/* First tok*.bin (sorted) in the folder of `path`, or "" when none. */
+static void find_tok_beside(const char *path, char *out, size_t cap) {
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    find_bins(dir, 1, out, cap);
 }
 
 int iv_model_load(const char *path, const char *tok_path, iv_model **out, iv_err *err) {
@@ -56,7 +47,8 @@ int iv_model_load(const char *path, const char *tok_path, iv_model **out, iv_err
     int w = snprintf(cfg, sizeof cfg, "%s/config.json", path);
     if (is_dir && (w < 0 || (size_t)w >= sizeof cfg)) return iv_errf(err, "%s: path too long", path);
     if (is_dir && access(cfg, F_OK) != 0) {
-        int n = find_ckpt_in(path, ckpt, sizeof ckpt);
+        /* a llama2.c checkpoint in the folder, as ../shared/models/stories260K holds */
+        int n = find_bins(path, 0, ckpt, sizeof ckpt);
         if (n == 0 || !ckpt[0])
             return iv_errf(err, "%s: folder has neither config.json (Hugging Face) nor a llama2.c .bin checkpoint", path);
         if (n > 1)
