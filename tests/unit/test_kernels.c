@@ -175,11 +175,12 @@ static void test_linear_gemm(void **state) {
 /* The batch-vectorised OUT_IN GEMM: batch groups of 32 with a full, partial
  * (17..31 rows: two vectors) and short (<= 16: one vector) last group; a
  * partial last block of 12 output rows; inputs over several 256-wide chunks
- * with a tail; under 1 and 2 threads. */
+ * with a tail; more than one super-block of 8 groups (B=300: 256 + 44); under
+ * 1 and 2 threads. */
 static void test_linear_rows_groups(void **state) {
     (void)state;
     int keep = iv_kernels_threads();
-    const int Bs[] = {16, 17, 32, 48, 65};
+    const int Bs[] = {16, 17, 32, 48, 65, 300};
     fails = 0;
     for (int nt = 1; nt <= 2; nt++) {
         iv_kernels_set_threads(nt);
