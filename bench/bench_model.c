@@ -187,20 +187,20 @@ static int build(const shape *sh, rmodel *r) {
     for (int l = 0; l < sh->L; l++) {
         iv_layer_weights *lw = &w->layers[l];
         lw->attn_norm_w = lw->mlp_norm_w = r->ones;
-        if (gpt2) { /* Conv1D [in, out] storage; q|k|v fused along out, as the loader maps it */
+        if (gpt2) { /* Conv1D weights as the loader holds them: transposed to [out, in], q|k|v fused along out */
             lw->attn_norm_b = lw->mlp_norm_b = r->zeros;
-            iv_wmat qkv = view(&cur, sh->dt, IV_IN_OUT, 3 * d, d);
+            iv_wmat qkv = view(&cur, sh->dt, IV_OUT_IN, 3 * d, d);
             iv_wmat *p[3] = {&lw->wq, &lw->wk, &lw->wv};
             for (int i = 0; i < 3; i++) {
                 *p[i] = qkv;
-                p[i]->data = (const char *)qkv.data + (size_t)i * d * es;
+                p[i]->data = (const char *)qkv.data + (size_t)i * d * d * es;
                 p[i]->out = d;
             }
             lw->bo = lw->b_up = lw->b_down = r->zeros;
             lw->bq = r->zeros, lw->bk = r->zeros + d, lw->bv = r->zeros + 2 * d; /* one [3d] bias, as loaded */
-            lw->wo = view(&cur, sh->dt, IV_IN_OUT, d, d);
-            lw->w_up = view(&cur, sh->dt, IV_IN_OUT, 4 * d, d);
-            lw->w_down = view(&cur, sh->dt, IV_IN_OUT, d, 4 * d);
+            lw->wo = view(&cur, sh->dt, IV_OUT_IN, d, d);
+            lw->w_up = view(&cur, sh->dt, IV_OUT_IN, 4 * d, d);
+            lw->w_down = view(&cur, sh->dt, IV_OUT_IN, d, 4 * d);
         } else {
             lw->wq = view(&cur, sh->dt, IV_OUT_IN, qd, d);
             lw->wk = view(&cur, sh->dt, IV_OUT_IN, kvd, d);

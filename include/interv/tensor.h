@@ -38,4 +38,9 @@ uint16_t iv_f32_to_f16(float f);   /* round to nearest even */
 /* Converts n elements of any dtype to f32. */
 void iv_to_f32(float *dst, const void *src, iv_dtype t, size_t n);
 
+/* dst [cols][rows] = transpose of src [rows][cols], elements of `es` bytes
+ * (any size); src need not be aligned.  Turns a Conv1D [in,out] matrix into the
+ * [out,in] layout of nn.Linear. */
+void iv_transpose(void *dst, const void *src, int64_t rows, int64_t cols, size_t es);
+
 #endif

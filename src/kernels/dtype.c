@@ -65,3 +65,23 @@ void iv_to_f32(float *dst, const void *src, iv_dtype t, size_t n) {
         dst[i] = t == IV_BF16 ? iv_bf16_to_f32(h) : iv_f16_to_f32(h);
     }
 }
+
+/* In 32 x 32 blocks, so that both sides touch whole cache lines while a block
+ * is in L1.  Fixed-size memcpy compiles to one move. */
+#define TB 32
+#define TRANSPOSE_ES(ES)                                                                  \
+    for (int64_t r0 = 0; r0 < rows; r0 += TB)                                             \
+        for (int64_t c0 = 0; c0 < cols; c0 += TB) {                                       \
+            int64_t r1 = r0 + TB < rows ? r0 + TB : rows, c1 = c0 + TB < cols ? c0 + TB : cols; \
+            for (int64_t c = c0; c < c1; c++)                                             \
+                for (int64_t r = r0; r < r1; r++)                                         \
+                    memcpy(d + (c * rows + r) * ES, s + (r * cols + c) * ES, ES);         \
+        }
+
+void iv_transpose(void *dst, const void *src, int64_t rows, int64_t cols, size_t es) {
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    if (es == 4) TRANSPOSE_ES(4)
+    else if (es == 2) TRANSPOSE_ES(2)
+    else TRANSPOSE_ES(es)
+}

@@ -90,19 +90,22 @@ static int run_hooks(const iv_hooks *hooks, int layer, iv_state *s, const unsign
     return 0;
 }
 
-/* GPT-2 stores q|k|v as one Conv1D [in, 3d] matrix (and one [3d] bias) that the
- * loader splits into three views each.  When they are adjacent, one pass over the fused matrix
- * (into hb, free until the MLP) reads each weight row once instead of three
- * strided thirds, which matters for the bandwidth-bound batch-1 case. */
+/* GPT-2 stores q|k|v as one Conv1D matrix (and one [3d] bias) that the
+ * loader splits into three views.  When the views are adjacent, one call over
+ * the fused matrix (into hb, free until the MLP) reads x once and, for
+ * IN_OUT, each weight row once instead of three strided thirds. */
 static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_state *s, iv_wmat *f) {
     const iv_wmat *q = &w->wq, *k = &w->wk, *v = &w->wv;
     size_t es = iv_dtype_size(q->dtype);
-    if (q->layout != IV_IN_OUT || k->layout != IV_IN_OUT || v->layout != IV_IN_OUT) return 0;
+    if (k->layout != q->layout || v->layout != q->layout) return 0;
     if (k->dtype != q->dtype || v->dtype != q->dtype || k->stride != q->stride || v->stride != q->stride ||
         k->in != q->in || v->in != q->in)
         return 0;
-    if ((const char *)k->data != (const char *)q->data + (size_t)q->out * es ||
-        (const char *)v->data != (const char *)k->data + (size_t)k->out * es)
+    /* the next view starts where the previous one ends: after its columns
+     * (IN_OUT) or after its rows (OUT_IN) */
+    size_t qstep = (size_t)q->out * es, kstep = (size_t)k->out * es;
+    if (q->layout == IV_OUT_IN) qstep *= (size_t)q->stride, kstep *= (size_t)k->stride;
+    if ((const char *)k->data != (const char *)q->data + qstep || (const char *)v->data != (const char *)k->data + kstep)
         return 0;
     if (q->out + k->out + v->out > c->hidden_dim || q->out != (int64_t)c->n_heads * c->head_dim ||
         k->out != s->kv_dim || v->out != s->kv_dim)
