@@ -372,6 +372,27 @@ static void test_bf16_bits(void **state) {
     }
 }
 
+/* iv_transpose for 2-, 4- and 3-byte elements over shapes with partial
+ * 32 x 32 blocks on both sides, from a source that is not aligned. */
+static void test_transpose(void **state) {
+    (void)state;
+    const int64_t shapes[][2] = {{1, 1}, {37, 45}, {64, 32}, {33, 1}, {1, 70}};
+    for (size_t es = 2; es <= 4; es++)
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+            int64_t R = shapes[si][0], C = shapes[si][1];
+            uint8_t *src = malloc((size_t)(R * C) * es + 1), *dst = malloc((size_t)(R * C) * es);
+            assert_non_null(src);
+            assert_non_null(dst);
+            for (size_t i = 0; i < (size_t)(R * C) * es + 1; i++) src[i] = (uint8_t)(i * 131 + 7);
+            iv_transpose(dst, src + 1, R, C, es);
+            for (int64_t r = 0; r < R; r++)
+                for (int64_t c = 0; c < C; c++)
+                    assert_memory_equal(dst + (c * R + r) * es, src + 1 + (r * C + c) * es, es);
+            free(src);
+            free(dst);
+        }
+}
+
 static void test_f16_bits(void **state) {
     (void)state;
     assert_int_equal(iv_f32_to_f16(1.0f), 0x3c00);
@@ -459,6 +480,7 @@ int main(void) {
         cmocka_unit_test(test_isa),
         cmocka_unit_test(test_bf16_bits),
         cmocka_unit_test(test_f16_bits),
+        cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_dot),
         cmocka_unit_test(test_linear),
         cmocka_unit_test(test_linear_gemm),
