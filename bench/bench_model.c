@@ -353,8 +353,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nth; i++) {
         bench_linear("llama-1B w_up", IV_BF16, IV_OUT_IN, 8192, 2048, th[i], &lim[i]);
         bench_linear("llama-1B w_up", IV_F32, IV_OUT_IN, 8192, 2048, th[i], &lim[i]);
-        bench_linear("gpt2 c_fc", IV_BF16, IV_IN_OUT, 3072, 768, th[i], &lim[i]);
-        bench_linear("gpt2 c_fc", IV_F32, IV_IN_OUT, 3072, 768, th[i], &lim[i]);
+        bench_linear("gpt2 c_fc", IV_BF16, IV_OUT_IN, 3072, 768, th[i], &lim[i]);
+        bench_linear("gpt2 c_fc", IV_F32, IV_OUT_IN, 3072, 768, th[i], &lim[i]);
         fflush(stdout);
     }
     }

@@ -36,10 +36,13 @@ const char *iv_isa_name(iv_isa isa);
  * y must not overlap x or W.  Both layouts, any stride >= the row length.
  * Batch 1 is bandwidth-bound: SIMD dot products over W's rows (IV_OUT_IN), or
  * row-streaming multiply-adds split over threads by input rows (IV_IN_OUT).
- * Larger batches: on AVX-512, our packed GEMM (W converted chunk by chunk into
- * an L2-resident f32 buffer, an 8x48 register tile; IV_IN_OUT from B=2,
- * IV_OUT_IN from B=32, below which a register tile that reads W once for all
- * rows wins).  Elsewhere the tile for small batches, then SGEMM (f32 weights
+ * Larger batches, on AVX-512: IV_OUT_IN from B=16 a batch-vectorised GEMM (x
+ * transposed once, 12 rows of W widened to f32 a 256-input chunk at a time, a
+ * 12 x 32 register tile), below which a register tile that reads W once for
+ * all rows wins; IV_IN_OUT from B=2 a packed column GEMM (W converted chunk by
+ * chunk into an L2-resident f32 buffer, an 8x48 register tile).  Loaded models
+ * hold only IV_OUT_IN (GPT-2's Conv1D is transposed at load, the faster
+ * layout here).  Elsewhere the tile for small batches, then SGEMM (f32 weights
  * directly; bf16/f16 converted in per-thread tiles, OpenBLAS held at 1 thread).
  * Accumulation is f32: |y - y_ref| <= ~1e-6 * sum_i |W(o,i) x[b,i]|. */
 void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *bias);

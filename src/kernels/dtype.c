@@ -67,15 +67,18 @@ void iv_to_f32(float *dst, const void *src, iv_dtype t, size_t n) {
 }
 
 /* In 32 x 32 blocks, so that both sides touch whole cache lines while a block
- * is in L1.  Fixed-size memcpy compiles to one move. */
+ * is in L1; threads take bands of 32 destination rows (GPT-2 small's Conv1D
+ * weights, 340 MB in f32: 0.25 s on one thread).  Fixed-size memcpy compiles
+ * to one move. */
 #define TB 32
-#define TRANSPOSE_ES(ES)                                                                  \
-    for (int64_t r0 = 0; r0 < rows; r0 += TB)                                             \
-        for (int64_t c0 = 0; c0 < cols; c0 += TB) {                                       \
+#define TRANSPOSE_ES(ES)                                                                       \
+    _Pragma("omp parallel for schedule(static) if (rows * cols >= (1 << 20))")                 \
+    for (int64_t c0 = 0; c0 < cols; c0 += TB)                                                  \
+        for (int64_t r0 = 0; r0 < rows; r0 += TB) {                                            \
             int64_t r1 = r0 + TB < rows ? r0 + TB : rows, c1 = c0 + TB < cols ? c0 + TB : cols; \
-            for (int64_t c = c0; c < c1; c++)                                             \
-                for (int64_t r = r0; r < r1; r++)                                         \
-                    memcpy(d + (c * rows + r) * ES, s + (r * cols + c) * ES, ES);         \
+            for (int64_t c = c0; c < c1; c++)                                                  \
+                for (int64_t r = r0; r < r1; r++)                                              \
+                    memcpy(d + (c * rows + r) * ES, s + (r * cols + c) * ES, ES);              \
         }
 
 void iv_transpose(void *dst, const void *src, int64_t rows, int64_t cols, size_t es) {
