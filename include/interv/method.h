@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include "interv/error.h"
 #include "interv/model.h"
+#include "interv/protocol.h"
 
 typedef enum {
     IV_METHOD_CLEAN = 0,
@@ -74,6 +75,10 @@ typedef struct iv_method_opts {
     const float *target_weights;  /* [n_target_ids] or NULL = all 1 */
     int n_target_ids;
     const char *cache_dir;  /* NULL = $INTERV_CACHE, else $XDG_CACHE_HOME/interv, else ~/.cache/interv */
+    /* IV_PROTOCOL_PAPER: the reference study's recipes (DESIGN.md 3b): lens targets
+     * are the concept text's own tokens only, tuned lens uses translator L on
+     * resid_post.L with no final norm and the augmented-matrix pseudo-inverse. */
+    iv_protocol protocol;
 } iv_method_opts;
 
 iv_method_opts iv_method_defaults(void);

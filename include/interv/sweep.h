@@ -51,6 +51,7 @@ typedef struct iv_sweep_config {
     char *prompts, *concepts_file, *pairs_dir, *corpus, *heldout, *judge, *judge_template, *prompt_template;
     int max_new, batch, sae_k, sae_d, sae_steps, lens_steps;
     unsigned long seed;
+    iv_protocol protocol;                                /* protocol = interv | paper */
 } iv_sweep_config;
 
 int iv_sweep_config_load(const char *path, iv_sweep_config *c, iv_err *err);

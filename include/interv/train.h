@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "interv/error.h"
 #include "interv/model.h"
+#include "interv/protocol.h"
 
 /* done/total in the unit of `phase` (texts, steps); loss < 0 when none yet. */
 typedef void (*iv_progress_fn)(void *user, const char *phase, int64_t done, int64_t total,
@@ -121,6 +122,11 @@ typedef struct iv_probe_opts {
     uint64_t seed;    /* split seed */
     float train_frac; /* default 0.8 */
     iv_act_opts act;
+    /* IV_PROTOCOL_PAPER: the reference recipe instead (DESIGN.md 3b: sigmoid probe,
+     * N(0,0.02) init, BCE + 0.3 L1 on w and b, Adam with coupled weight decay 0.1,
+     * betas 0.9/0.95, lr 1e-3, batches of 16, 50 epochs, lr x 0.75 on no test
+     * improvement, stratified 80/20 split with seed 12345, final-epoch weights). */
+    iv_protocol protocol;
 } iv_probe_opts;
 iv_probe_opts iv_probe_defaults(void);
 typedef struct iv_probe {
