@@ -135,6 +135,17 @@ static int lens_apply(iv_method *mm, float *x, iv_err *err) {
             for (int i = 0; i < d; i++) up[i] += delta * p[i];
         }
     }
+    if (L->affC || L->affc) { /* x' = C x + c + (up - u): the affine decoder */
+        for (int i = 0; i < d; i++) {
+            double cx = L->affc ? L->affc[i] : 0.0;
+            if (L->affC)
+                for (int j = 0; j < d; j++) cx += L->affC[(size_t)i * d + j] * x[j];
+            else cx += x[i];
+            up[i] = mm->mode == IV_MMODE_BOTTLENECK ? cx : cx + (up[i] - u[i]);
+        }
+        for (int i = 0; i < d; i++) x[i] = (float)up[i];
+        goto out;
+    }
     if (L->normed) norm_inv(mm->m, up, y0, d, &st);
     if ((rc = untranslate(L, up, err))) goto out;
     for (int i = 0; i < d; i++) x[i] = (float)up[i];
@@ -154,6 +165,8 @@ void ivm_lens_destroy(void *impl) {
     free(L->lu);
     free(L->ipiv);
     free(L->pcol);
+    free(L->affC);
+    free(L->affc);
     free(L);
 }
 
@@ -168,6 +181,9 @@ int ivm_lens_finish(iv_method *mm, ivm_lens *L, const iv_method_opts *o, iv_err 
     if (L->normed && !mm->m->w.final_norm_w)
         return iv_errf(err, "%s: --normed needs the model's final norm, which it lacks",
                        mm->m->path ? mm->m->path : "model");
+    if (L->normed && (L->affC || L->affc))
+        return iv_errf(err, "%s: the affine decoder is for the unnormed tuned lens",
+                       o->artifact ? o->artifact : "tuned lens");
     if (ivm_gram_get(mm->m, o->cache_dir, &L->gram, err)) return -1;
     if (L->gram.V != L->V)
         return iv_errf(err, "lm_head rows (%d) != vocab_size (%d)", L->gram.V, L->V);

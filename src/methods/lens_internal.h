@@ -38,7 +38,14 @@ typedef struct ivm_lens {
     double *b;       /* [d] or NULL */
     double *lu;      /* [d, d] LU factors of I + A (row-major), or NULL */
     int *ipiv;       /* [d] */
-    double *pcol;    /* [n_tgt, d] P[:, t] of each target token */
+    double *pcol;    /* [n_tgt, d] P[:, t] of each target token (the paper-protocol
+                        tuned lens fills its own decoder columns q_t here) */
+    /* Affine decoder of the unnormed tuned lens (paper protocol, filled by its
+     * loader): x' = affC x + affc + sum_t delta_t pcol_t for the edit, and
+     * x' = affC x + affc for the bottleneck, in place of T^{-1}(P z').  Either may
+     * be NULL (identity / zero); both NULL = the default decoder above. */
+    double *affC;    /* [d, d] row-major (out x in), or NULL = identity */
+    double *affc;    /* [d] or NULL */
 } ivm_lens;
 
 /* Fills mm->ops with the lens ops and computes the per-target columns; the
