@@ -17,7 +17,11 @@
  *    "edit_size": 0.42,                       // mean ||x'-x||/||x|| over edited positions
  *    "perplexity": 5.3, "cont_tokens": 30,    // of the continuation given the prompt
  *    "coherence": 6.8,                        // judge expected score 1..10
- *    "judge_dist": [p1, ..., p10]}            // judge's renormalised 10-way distribution
+ *    "judge_dist": [p1, ..., p10],            // judge's renormalised 10-way distribution
+ *    "judge_mass": 0.93,                      // judge probability on the score tokens
+ *    "protocol": "interv",                    // or "paper" (DESIGN.md 3b)
+ *    "deviations": ["..."]}                   // paper only: the reference defects that
+ *                                             // shaped this record's numbers
  *
  * Any of target_prob, edit_size, perplexity, coherence, judge_dist may be null:
  * null means "not measured" and is never replaced by a made-up number (e.g. no
@@ -51,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "interv/error.h"
+#include "interv/protocol.h"
 
 /* ---- datasets ------------------------------------------------------------------ */
 
@@ -120,6 +125,21 @@ void iv_concepts_free(iv_concept_set *s);
  * digit or combining mark, so "dog" matches "Dog!" and "dog's" but not
  * "hotdog" or "dogma").  Forms may be phrases ("ice cream"). */
 int iv_text_mentions(const char *text, const char *const *forms, size_t n_forms);
+
+/* Default surface forms of a concept given only its text: the text itself and,
+ * for a single word of ASCII letters, its singular and plural by English rules
+ * ("dog" -> dog, dogs; "dogs" -> dogs, dog; "berry" -> berry, berries;
+ * "box" -> box, boxes; "glass" -> glass, glasses); phrases ("San Francisco")
+ * keep their text only.  *forms is malloc'd (free each string and the array). */
+int iv_concept_default_forms(const char *concept, char ***forms, size_t *n_forms);
+
+/* The reference study's success rule (DESIGN.md 3b): the lower-cased concept
+ * text is a substring of the lower-cased prompt + continuation (no separator, no
+ * word boundaries); also a concept equal to "beauty" passes on "beautiful" and a
+ * concept containing "dog" passes on any "dog".  *special (optional) is set to
+ * 1 when only a special case made it pass. */
+int iv_success_paper(const char *concept, const char *prompt, const char *continuation,
+                     int *special);
 
 /* Success of one sample: the continuation mentions the concept.  With
  * match_prompt (the reference code's behaviour, kept for comparison) the prompt
@@ -265,10 +285,13 @@ typedef struct iv_cell {
     int layer;
     double alpha;
     iv_mode mode;
+    iv_protocol protocol;      /* scoring and artifact recipes (interv by default) */
 } iv_cell;
 
 /* A filesystem-safe, stable id: sanitised fields plus an 8-hex-digit hash of the
- * exact key, e.g. "stories260K_L2_sae_dog_a4_edit_1f3a09c2".  buf >= 256 bytes. */
+ * exact key, e.g. "stories260K_L2_sae_dog_a4_edit_1f3a09c2"; paper-protocol
+ * cells end in "_paper" and hash the protocol too (interv ids are unchanged from
+ * earlier versions, so old sweeps resume).  buf >= 256 bytes. */
 void iv_cell_id(const iv_cell *c, char *buf, size_t size);
 
 typedef struct iv_record {
@@ -284,7 +307,17 @@ typedef struct iv_record {
     double coherence;          /* NAN = null */
     int has_judge_dist;
     double judge_dist[IV_JUDGE_K];
+    double judge_mass;         /* NAN = null */
+    char **deviations;         /* [n_deviations] paper-protocol defects applied */
+    int n_deviations;
 } iv_record;
+
+/* Appends a copy of a deviation text (once; duplicates are ignored). */
+int iv_record_add_deviation(iv_record *r, const char *text);
+/* Adds the reference defects (DESIGN.md 3b) that shaped a paper-protocol record of
+ * r->cell (success rule, lens targets, tuned-lens form, SAE replacement, probe
+ * recipe); special: success passed only through a special case. */
+int iv_paper_deviations(iv_record *r, int special);
 
 /* One JSON line (no trailing newline), malloc'd; NULL on out of memory. */
 char *iv_record_to_json(const iv_record *r);
@@ -329,7 +362,7 @@ typedef struct iv_cell_agg {
 } iv_cell_agg;
 
 typedef struct iv_cells {
-    iv_cell_agg *c;            /* [n] sorted by model, concept, method, layer, mode, alpha */
+    iv_cell_agg *c;            /* [n] sorted by protocol, model, concept, method, layer, mode, alpha */
     size_t n;
 } iv_cells;
 

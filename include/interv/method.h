@@ -67,8 +67,10 @@ typedef struct iv_method_opts {
     const char *pairs;      /* pairs CSV used by the automatic SAE feature choice (optional) */
     const char *prompt_template; /* prompting; NULL = IV_PROMPT_TEMPLATE_DEFAULT */
     /* target-token weights: the concept is tokenised without and with a leading
-     * space; in each, the first token gets w_first, the second w_second, further
-     * ones w_other (defaults 2, 1, 1). */
+     * space; a one-token spelling gets weight 1; in a multi-token spelling the
+     * first token gets w_first, the second w_second, further ones w_other
+     * (defaults 1, 1, 1: alpha means the same for every concept; 2, 1, 1 is the
+     * reference study's multi-token weighting).  Unused under the paper protocol. */
     float w_first, w_second, w_other;
     /* explicit target tokens overriding the concept's tokenisation (may be NULL) */
     const int32_t *target_ids;
@@ -132,11 +134,18 @@ void iv_method_targets(const iv_method *meth, const int32_t **ids, const float *
 int64_t iv_method_sae_feature(const iv_method *meth);
 
 /* Tokenises a concept without and with a leading space (no BOS), skipping tokens
- * that are whitespace only or special; weights per opts (first/second/other),
- * duplicates keep the larger weight.  Error when nothing is left. */
+ * that are whitespace only or special; a spelling that is one token weighs 1,
+ * the tokens of a longer spelling weigh first/second/other by rank; duplicates
+ * keep the larger weight.  Error when nothing is left. */
 int iv_concept_targets(const iv_tokenizer *tok, const char *concept, float w_first,
                        float w_second, float w_other, int32_t **ids, float **weights, int *n,
                        iv_err *err);
+/* The reference study's targets (DESIGN.md 3b): the concept text's own tokens as
+ * the tokenizer gives them (no special tokens, no leading-space variant, nothing
+ * skipped but BOS/EOS); weight 1 each, except that with two or more tokens the
+ * first weighs 2 (each target logit := weight * alpha * max z). */
+int iv_concept_targets_paper(const iv_tokenizer *tok, const char *concept, int32_t **ids,
+                             float **weights, int *n, iv_err *err);
 
 /* ---- SAE feature choice ------------------------------------------------------ */
 typedef struct iv_feature_score {

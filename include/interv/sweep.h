@@ -7,13 +7,17 @@
  *   models          model paths (HF folder or llama2.c .bin)              required
  *   layers          resid_post layers                                     required
  *   methods         any of prompting logit tuned sae steering probe       required
- *   concepts        concept names from concepts_file                      required
+ *   concepts        concept names; a name with spaces is double-quoted, or the
+ *                   whole list comma-separated ("San Francisco, New York") required
  *   alphas          default alpha grid                                    [1 2 4 8]
  *   alphas.METHOD   alpha grid for one method (e.g. alphas.steering = 2 4 8)
  *   bottleneck      yes/no: bottleneck baselines for logit/tuned/sae      [yes]
  *   prompts         prompt CSV                                            required
- *   concepts_file   concepts JSON with surface forms                      required
- *   pairs_dir       folder with CONCEPT.csv pairs files            [dir of concepts_file/concepts]
+ *   concepts_file   concepts JSON with surface forms     [none: iv_concept_default_forms]
+ *   pairs           pairs file pattern, e.g. data/{concept}_pairs.csv
+ *   pairs_dir       folder with CONCEPT.csv pairs files (= pairs DIR/{concept}.csv)
+ *                                                [dir of concepts_file (or prompts)/concepts]
+ *   protocol        interv | paper (DESIGN.md 3b; interv/protocol.h)        [interv]
  *   corpus          text corpus for tuned lens and SAE training      (required for tuned/sae)
  *   heldout         held-out corpus for their evaluation                  [none]
  *   max_new         new tokens per prompt                                 [30]
@@ -48,7 +52,7 @@ typedef struct iv_sweep_config {
     int n_alphas_m[IV_SWEEP_MAX_METHODS];
     int bottleneck, keep_sae_error, normed, match_prompt;
     iv_hook_at at;
-    char *prompts, *concepts_file, *pairs_dir, *corpus, *heldout, *judge, *judge_template, *prompt_template;
+    char *prompts, *concepts_file, *pairs_dir, *pairs, *corpus, *heldout, *judge, *judge_template, *prompt_template;
     int max_new, batch, sae_k, sae_d, sae_steps, lens_steps;
     unsigned long seed;
     iv_protocol protocol;                                /* protocol = interv | paper */
@@ -58,6 +62,8 @@ int iv_sweep_config_load(const char *path, iv_sweep_config *c, iv_err *err);
 /* Parses config text; `name` is used in messages, base_dir resolves relative paths. */
 int iv_sweep_config_parse(const char *text, const char *name, const char *base_dir, iv_sweep_config *c, iv_err *err);
 void iv_sweep_config_free(iv_sweep_config *c);
+/* The pairs file of a concept: the `pairs` pattern with {concept} replaced (malloc'd). */
+char *iv_sweep_pairs_path(const iv_sweep_config *c, const char *concept);
 /* The alpha grid used for a method. */
 const double *iv_sweep_alphas(const iv_sweep_config *c, iv_method_kind k, int *n);
 

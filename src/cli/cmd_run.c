@@ -1,5 +1,6 @@
 /* interv run: generate with one intervention over a prompt file and write one
  * JSON record per prompt (eval.h's results format), atomically. */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +17,8 @@ static void usage(FILE *f) {
             "                  [--alpha A] [--layer L] [--mode edit|bottleneck|clean] [--at last|all]\n"
             "                  [--artifact PATH] [--sae-feature K] [--pairs CSV] [--keep-error] [--normed]\n"
             "                  [--template TEXT] [--concepts FILE] [--match-prompt] [--max-new N]\n"
-            "                  [--batch B] [--tok PATH] [--cache DIR]\n"
+            "                  [--batch B] [--tok PATH] [--cache DIR] [--protocol interv|paper]\n"
+            "                  [--target-weights FIRST,SECOND]\n"
             "\n"
             "  M: clean | prompting | logit | tuned | sae | steering | probe\n"
             "  --prompts    CSV (index column, one column per category) or text, one prompt a line\n"
@@ -29,7 +31,11 @@ static void usage(FILE *f) {
             "  --keep-error SAE: x' = x + D(f') - D(f) (keeps the reconstruction error)\n"
             "  --normed     logit lens on the final-normed residual\n"
             "  --template   prompting template (default \"%s\")\n"
-            "  --concepts   concepts.json with surface forms (default: the concept and its plural)\n"
+            "  --concepts   concepts.json with surface forms (default: the concept, its singular or plural)\n"
+            "  --protocol   interv (default) or paper: the reference study's targets, tuned-lens form\n"
+            "               and success rule, its defects listed in every record (\"deviations\")\n"
+            "  --target-weights  lens weights of the 1st,2nd token of a multi-token concept (default 1,1;\n"
+            "               the reference used 2,1)\n"
             "  --match-prompt  count a prompt that names the concept (reference behaviour)\n"
             "  --max-new    new tokens per prompt (default 30); --batch rows decoded together (8)\n",
             IV_PROMPT_TEMPLATE_DEFAULT);
@@ -123,6 +129,16 @@ typedef struct run_args {
     int batch, max_new, match_prompt;
 } run_args;
 
+/* "2,1" -> first 2, second 1. */
+static int parse_weights(const char *s, iv_method_opts *o) {
+    char *end;
+    o->w_first = strtof(s, &end);
+    if (end == s || *end != ',' || !isfinite(o->w_first)) return -1;
+    const char *t = end + 1;
+    o->w_second = strtof(t, &end);
+    return end == t || *end || !isfinite(o->w_second) ? -1 : 0;
+}
+
 static int parse(int argc, char **argv, iv_method_opts *o, run_args *a, const char **method_s,
                  const char **mode_s) {
     static const struct option opts[] = {
@@ -133,7 +149,7 @@ static int parse(int argc, char **argv, iv_method_opts *o, run_args *a, const ch
         {"max-new", 1, 0, 'N'},     {"batch", 1, 0, 'b'},    {"out", 1, 0, 'O'},
         {"pairs", 1, 0, 'P'},       {"template", 1, 0, 'T'}, {"concepts", 1, 0, 'C'},
         {"match-prompt", 0, 0, 'x'}, {"tok", 1, 0, 't'},     {"cache", 1, 0, 'D'},
-        {"tokenizer", 1, 0, 't'},
+        {"tokenizer", 1, 0, 't'},   {"protocol", 1, 0, 'R'}, {"target-weights", 1, 0, 'W'},
         {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
@@ -181,6 +197,12 @@ static int parse(int argc, char **argv, iv_method_opts *o, run_args *a, const ch
         case 'x': a->match_prompt = 1; break;
         case 't': a->tok = optarg; break;
         case 'D': o->cache_dir = optarg; break;
+        case 'R':
+            if (iv_protocol_parse(optarg, &o->protocol)) return fail("--protocol must be interv or paper"), -1;
+            break;
+        case 'W':
+            if (parse_weights(optarg, o)) return fail("--target-weights needs two numbers, e.g. 2,1"), -1;
+            break;
         case 'h': usage(stdout); return 1;
         default: {
             char m[256];
@@ -204,6 +226,9 @@ static int parse(int argc, char **argv, iv_method_opts *o, run_args *a, const ch
         return fail("--mode must be edit, bottleneck or clean"), -1;
     if (o->kind != IV_METHOD_CLEAN && (!o->concept || !*o->concept))
         return fail("--concept is required"), -1;
+    if (o->protocol == IV_PROTOCOL_PAPER && (o->normed || o->keep_sae_error || a->match_prompt))
+        return fail("--protocol paper fixes the lens (raw residual), the SAE (x replaced) and success "
+                    "(prompt + continuation): drop --normed, --keep-error and --match-prompt"), -1;
     return 0;
 }
 
@@ -230,7 +255,9 @@ int cmd_run(int argc, char **argv) {
     memset(&cs, 0, sizeof cs);
     int rc = 1, n_forms = 0;
     const char **forms = NULL;
-    char *plural = NULL, *name = NULL, *buf = NULL;
+    char **own_forms = NULL;
+    size_t n_own = 0;
+    char *name = NULL, *buf = NULL;
     int32_t **ids = NULL, **outs = NULL;
     int *lens = NULL, *out_n = NULL, *steps = NULL;
     double *tsum = NULL, *esz = NULL;
@@ -249,16 +276,17 @@ int cmd_run(int argc, char **argv) {
             if (cc) { forms = (const char **)cc->forms; n_forms = (int)cc->n_forms; }
         }
         if (!forms) {
-            size_t cl = strlen(o.concept);
-            plural = malloc(cl + 2);
-            forms = malloc(2 * sizeof *forms);
-            if (!plural || !forms) { iv_errf(&err, "out of memory"); goto fail; }
-            memcpy(plural, o.concept, cl);
-            strcpy(plural + cl, "s");
-            forms[0] = o.concept;
-            forms[1] = plural;
-            n_forms = 2;
-            a.concepts = NULL; /* forms are ours to free */
+            if (iv_concept_default_forms(o.concept, &own_forms, &n_own)) { iv_errf(&err, "out of memory"); goto fail; }
+            forms = (const char **)own_forms;
+            n_forms = (int)n_own;
+        }
+        if (o.protocol == IV_PROTOCOL_PAPER)
+            fprintf(stderr, "interv run: success = '%s' as a substring of prompt + continuation (paper protocol)\n",
+                    o.concept);
+        else {
+            fprintf(stderr, "interv run: success forms:");
+            for (int k = 0; k < n_forms; k++) fprintf(stderr, "%s %s", k ? "," : "", forms[k]);
+            fprintf(stderr, "%s\n", a.match_prompt ? " (in prompt + continuation)" : " (in the continuation)");
         }
     }
 
@@ -282,7 +310,10 @@ int cmd_run(int argc, char **argv) {
         int e = iv_tok_encode(m->tok, text, strlen(text), 1, &ids[i], &k, &err);
         free(text);
         if (e) { iv_err_prefix(&err, "%s: prompt %zu", a.prompts, i); goto fail; }
-        if (m->cfg.bos_id >= 0 && (k == 0 || ids[i][0] != m->cfg.bos_id)) { /* BOS first */
+        /* The tokenizer's own post-processor decides BOS (as in sweep, generate and
+         * score); only an empty prompt gets the model's BOS so that there is a token
+         * to continue from. */
+        if (k == 0 && m->cfg.bos_id >= 0) {
             int32_t *t = realloc(ids[i], (k + 1) * sizeof *t);
             if (!t) { iv_errf(&err, "out of memory"); goto fail; }
             memmove(t + 1, t, k * sizeof *t);
@@ -290,6 +321,7 @@ int cmd_run(int argc, char **argv) {
             ids[i] = t;
             k++;
         }
+        if (k == 0) { iv_errf(&err, "%s: prompt %zu is empty and the model has no BOS token", a.prompts, i); goto fail; }
         lens[i] = (int)k;
     }
 
@@ -346,7 +378,16 @@ int cmd_run(int argc, char **argv) {
                          ? ps.categories[ps.p[i].category] : "";
         r.prompt = ps.p[i].text;
         r.continuation = cont;
-        r.success = n_forms ? iv_success(ps.p[i].text, cont, forms, (size_t)n_forms, a.match_prompt) : 0;
+        r.cell.protocol = o.protocol;
+        int special = 0;
+        if (o.protocol == IV_PROTOCOL_PAPER && o.concept)
+            r.success = iv_success_paper(o.concept, ps.p[i].text, cont, &special);
+        else
+            r.success = n_forms ? iv_success(ps.p[i].text, cont, forms, (size_t)n_forms, a.match_prompt) : 0;
+        r.judge_mass = NAN;
+        if (o.protocol == IV_PROTOCOL_PAPER) {
+            if (iv_paper_deviations(&r, special)) { free(cont); iv_errf(&err, "out of memory"); goto fail; }
+        }
         r.target_prob = steps[i] ? tsum[i] / steps[i] : NAN;
         r.edit_size = esz[i];
         r.perplexity = NAN;
@@ -358,6 +399,8 @@ int cmd_run(int argc, char **argv) {
             line = iv_record_to_json(&r);
         }
         free(cont);
+        for (int k = 0; k < r.n_deviations; k++) free(r.deviations[k]);
+        free(r.deviations);
         if (!line) { iv_errf(&err, "%s: record %zu cannot be written", a.out, i); goto fail; }
         size_t k = strlen(line);
         if (blen + k + 2 > bcap) {
@@ -383,8 +426,9 @@ fail:
     for (size_t i = 0; ids && i < ps.n; i++) free(ids[i]);
     for (size_t i = 0; outs && i < ps.n; i++) free(outs[i]);
     free(ids); free(lens); free(outs); free(out_n); free(tsum); free(steps); free(esz);
-    free(buf); free(name); free(plural);
-    if (!a.concepts) free(forms);
+    free(buf); free(name);
+    for (size_t k = 0; k < n_own; k++) free(own_forms[k]);
+    free(own_forms);
     iv_concepts_free(&cs);
     iv_prompts_free(&ps);
     iv_method_free(meth);

@@ -58,6 +58,7 @@ void iv_cell_id(const iv_cell *c, char *buf, size_t size) {
     snprintf(ab, sizeof ab, "%.17g", c->alpha);
     h = fnv1a(h, ab);
     h = fnv1a(h, iv_mode_name(c->mode));
+    if (c->protocol != IV_PROTOCOL_INTERV) h = fnv1a(h, iv_protocol_name(c->protocol));
     char t[256];
     size_t n = sanitize(t, c->model, 48);
     n += (size_t)snprintf(t + n, sizeof t - n, "_L%d_", c->layer);
@@ -65,6 +66,8 @@ void iv_cell_id(const iv_cell *c, char *buf, size_t size) {
     t[n++] = '_';
     n += sanitize(t + n, c->concept, 32);
     n += (size_t)snprintf(t + n, sizeof t - n, "_a%s_%s_%08x", a, iv_mode_name(c->mode), h);
+    if (c->protocol != IV_PROTOCOL_INTERV)
+        snprintf(t + n, sizeof t - n, "_%s", iv_protocol_name(c->protocol));
     snprintf(buf, size, "%s", t);
 }
 
@@ -98,6 +101,13 @@ char *iv_record_to_json(const iv_record *r) {
         json_object_set_new(o, "judge_dist", a);
     } else {
         json_object_set_new(o, "judge_dist", json_null());
+    }
+    json_object_set_new(o, "judge_mass", num_or_null(r->judge_mass));
+    json_object_set_new(o, "protocol", json_string(iv_protocol_name(r->cell.protocol)));
+    if (r->cell.protocol != IV_PROTOCOL_INTERV) {
+        json_t *a = json_array();
+        for (int k = 0; k < r->n_deviations; k++) json_array_append_new(a, json_string(r->deviations[k]));
+        json_object_set_new(o, "deviations", a);
     }
     /* Strings that are not valid UTF-8 make jansson refuse the value: the
      * record is then unwritable, reported as NULL. */
@@ -217,6 +227,32 @@ int iv_record_from_json(const char *line, const char *what, iv_record *r, iv_err
         }
         r->has_judge_dist = 1;
     }
+    if (get_opt_num(o, "judge_mass", &r->judge_mass, what, err)) goto done_m;
+    v = json_object_get(o, "protocol");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || iv_protocol_parse(json_string_value(v), &r->cell.protocol) != 0) {
+            iv_errf(err, "%s: field \"protocol\" must be \"interv\" or \"paper\"", what);
+            goto done_m;
+        }
+    }
+    v = json_object_get(o, "deviations");
+    if (v && !json_is_null(v)) {
+        if (!json_is_array(v)) {
+            iv_errf(err, "%s: field \"deviations\" must be an array of strings", what);
+            goto done_m;
+        }
+        for (size_t k = 0; k < json_array_size(v); k++) {
+            json_t *x = json_array_get(v, k);
+            if (!json_is_string(x)) {
+                iv_errf(err, "%s: deviations[%zu] is not a string", what, k);
+                goto done_m;
+            }
+            if (iv_record_add_deviation(r, json_string_value(x)) != 0) {
+                iv_errf(err, "%s: out of memory", what);
+                goto done_m;
+            }
+        }
+    }
     rc = 0;
 done_m:
     free(mode);
@@ -227,7 +263,20 @@ done:
     return rc;
 }
 
+int iv_record_add_deviation(iv_record *r, const char *text) {
+    for (int k = 0; k < r->n_deviations; k++)
+        if (!strcmp(r->deviations[k], text)) return 0;
+    char **d = realloc(r->deviations, (size_t)(r->n_deviations + 1) * sizeof *d);
+    if (!d) return -1;
+    r->deviations = d;
+    if (!(d[r->n_deviations] = strdup(text))) return -1;
+    r->n_deviations++;
+    return 0;
+}
+
 void iv_record_free(iv_record *r) {
+    for (int k = 0; k < r->n_deviations; k++) free(r->deviations[k]);
+    free(r->deviations);
     free(r->cell.model);
     free(r->cell.method);
     free(r->cell.concept);

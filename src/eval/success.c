@@ -184,3 +184,94 @@ void iv_concepts_free(iv_concept_set *s) {
     free(s->c);
     memset(s, 0, sizeof *s);
 }
+
+/* ---- default surface forms ------------------------------------------------------------ */
+
+static int is_vowel(char c) { return strchr("aeiou", c) != NULL; }
+
+static int ends(const char *s, size_t n, const char *suf) {
+    size_t k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+/* "box" -> "boxes", "berry" -> "berries", "dog" -> "dogs" (lower-case ASCII word). */
+static char *plural_of(const char *w, size_t n) {
+    char *p = malloc(n + 3);
+    if (!p) return NULL;
+    memcpy(p, w, n);
+    p[n] = 0;
+    if (n >= 2 && w[n - 1] == 'y' && !is_vowel(w[n - 2])) strcpy(p + n - 1, "ies");
+    else if (ends(w, n, "s") || ends(w, n, "x") || ends(w, n, "z") || ends(w, n, "ch") || ends(w, n, "sh"))
+        strcpy(p + n, "es");
+    else strcpy(p + n, "s");
+    return p;
+}
+
+/* "dogs" -> "dog", "berries" -> "berry", "boxes" -> "box", "glass" -> NULL. */
+static char *singular_of(const char *w, size_t n) {
+    if (n < 3 || w[n - 1] != 's' || ends(w, n, "ss") || ends(w, n, "us") || ends(w, n, "is")) return NULL;
+    char *p = malloc(n + 1);
+    if (!p) return NULL;
+    memcpy(p, w, n);
+    p[n] = 0;
+    if (n > 4 && ends(w, n, "ies")) strcpy(p + n - 3, "y");
+    else if (n > 4 && (ends(w, n, "sses") || ends(w, n, "xes") || ends(w, n, "zes") || ends(w, n, "ches") ||
+                       ends(w, n, "shes")))
+        p[n - 2] = 0;
+    else p[n - 1] = 0;
+    return p;
+}
+
+int iv_concept_default_forms(const char *concept, char ***forms_out, size_t *n_out) {
+    *forms_out = NULL;
+    *n_out = 0;
+    char **f = calloc(3, sizeof *f);
+    if (!f || !(f[0] = strdup(concept))) { free(f); return -1; }
+    size_t n = strlen(concept), nf = 1;
+    int word = n > 0;
+    for (size_t i = 0; i < n; i++) word &= isalpha((unsigned char)concept[i]) != 0;
+    if (word) {
+        char *low = strdup(concept);
+        if (!low) { free(f[0]); free(f); return -1; }
+        for (char *p = low; *p; p++) *p = (char)tolower((unsigned char)*p);
+        char *sg = singular_of(low, n);
+        /* a singular ending in s ("bus", "glass") is not a plural: pluralise it */
+        char *other = sg ? sg : plural_of(low, n);
+        free(low);
+        if (other) f[nf++] = other;
+    }
+    *forms_out = f;
+    *n_out = nf;
+    return 0;
+}
+
+/* ---- the reference study's success rule ------------------------------------------------ */
+
+static char *ascii_lower(const char *a, const char *b) {
+    size_t na = a ? strlen(a) : 0, nb = b ? strlen(b) : 0;
+    char *s = malloc(na + nb + 1);
+    if (!s) return NULL;
+    if (na) memcpy(s, a, na);
+    if (nb) memcpy(s + na, b, nb);
+    s[na + nb] = 0;
+    for (char *p = s; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return s;
+}
+
+int iv_success_paper(const char *concept, const char *prompt, const char *continuation, int *special) {
+    if (special) *special = 0;
+    char *text = ascii_lower(prompt, continuation), *c = ascii_lower(concept, NULL);
+    int hit = 0;
+    if (text && c) {
+        hit = c[0] && strstr(text, c) != NULL;
+        int extra = (!strcmp(c, "beauty") && strstr(text, "beautiful")) ||
+                    (strstr(c, "dog") && strstr(text, "dog"));
+        if (!hit && extra) {
+            hit = 1;
+            if (special) *special = 1;
+        }
+    }
+    free(text);
+    free(c);
+    return hit;
+}

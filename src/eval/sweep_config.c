@@ -15,18 +15,34 @@ static char *trim(char *s) {
     return s;
 }
 
-/* Splits a value into whitespace-separated words (malloc'd array of strdup'd). */
+/* Splits a value into words: whitespace-separated, or comma-separated when the
+ * value holds a comma ("San Francisco, New York, dog"); a double-quoted word may
+ * hold spaces ("San Francisco" "New York").  Returns the count, -1 on an
+ * unterminated quote.  *out: malloc'd array of strdup'd words. */
 static int split_words(const char *v, char ***out) {
     int n = 0, cap = 8;
     char **w = malloc((size_t)cap * sizeof *w);
     const char *p = v;
+    int commas = strchr(v, ',') != NULL && strchr(v, '"') == NULL;
     while (*p) {
-        while (isspace((unsigned char)*p)) p++;
+        while (isspace((unsigned char)*p) || (commas && *p == ',')) p++;
         if (!*p) break;
-        const char *q = p;
-        while (*q && !isspace((unsigned char)*q)) q++;
+        const char *q = p, *e;
+        if (*p == '"') {
+            q = strchr(p + 1, '"');
+            if (!q) { for (int i = 0; i < n; i++) free(w[i]); free(w); *out = NULL; return -1; }
+            p++;
+            e = q++;
+        } else if (commas) {
+            while (*q && *q != ',') q++;
+            e = q;
+            while (e > p && isspace((unsigned char)e[-1])) e--;
+        } else {
+            while (*q && !isspace((unsigned char)*q)) q++;
+            e = q;
+        }
         if (n == cap) { cap *= 2; w = realloc(w, (size_t)cap * sizeof *w); }
-        w[n++] = strndup(p, (size_t)(q - p));
+        w[n++] = strndup(p, (size_t)(e - p));
         p = q;
     }
     *out = w;
@@ -99,6 +115,7 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
         char **w;
         int nw = split_words(val, &w);
         int bad = 0;
+        if (nw < 0) { rc = iv_errf(err, "%s:%d: %s: unterminated quote", name, lineno, key); break; }
         if (nw == 0) { free(w); rc = iv_errf(err, "%s:%d: %s has no value", name, lineno, key); break; }
 #define SET_STR(field) do { free(c->field); c->field = resolve(base, val); } while (0)
         if (!strcmp(key, "models")) {
@@ -149,6 +166,11 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
         else if (!strcmp(key, "prompts")) SET_STR(prompts);
         else if (!strcmp(key, "concepts_file")) SET_STR(concepts_file);
         else if (!strcmp(key, "pairs_dir")) SET_STR(pairs_dir);
+        else if (!strcmp(key, "pairs")) {
+            if (!strstr(val, "{concept}")) rc = iv_errf(err, "%s:%d: pairs must be a file pattern with {concept} (e.g. data/{concept}_pairs.csv)", name, lineno);
+            else SET_STR(pairs);
+        }
+        else if (!strcmp(key, "protocol")) bad = iv_protocol_parse(val, &c->protocol);
         else if (!strcmp(key, "corpus")) SET_STR(corpus);
         else if (!strcmp(key, "heldout")) SET_STR(heldout);
         else if (!strcmp(key, "judge")) SET_STR(judge);
@@ -169,7 +191,7 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
     free(buf);
     if (rc == 0) {
         const char *missing = !c->n_models ? "models" : !c->n_layers ? "layers" : !c->n_methods ? "methods"
-                            : !c->n_concepts ? "concepts" : !c->prompts ? "prompts" : !c->concepts_file ? "concepts_file" : NULL;
+                            : !c->n_concepts ? "concepts" : !c->prompts ? "prompts" : NULL;
         if (missing) rc = iv_errf(err, "%s: missing required key '%s'", name, missing);
     }
     if (rc == 0 && !c->n_alphas) {
@@ -183,11 +205,15 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
             rc = iv_errf(err, "%s: method %s needs a training 'corpus'", name, iv_method_kind_name(c->methods[i]));
     if (rc == 0 && c->judge && !c->judge_template)
         rc = iv_errf(err, "%s: 'judge' needs a 'judge_template'", name);
-    if (rc == 0 && !c->pairs_dir) {
-        const char *slash = strrchr(c->concepts_file, '/');
-        size_t n = (slash ? (size_t)(slash - c->concepts_file) : 1) + 10;
-        c->pairs_dir = malloc(n);
-        snprintf(c->pairs_dir, n, "%.*s/concepts", slash ? (int)(slash - c->concepts_file) : 1, slash ? c->concepts_file : ".");
+    if (rc == 0 && c->pairs && c->pairs_dir)
+        rc = iv_errf(err, "%s: give either 'pairs' (a file pattern) or 'pairs_dir', not both", name);
+    if (rc == 0 && !c->pairs) { /* pairs_dir/{concept}.csv, pairs_dir defaulting beside the concepts file */
+        const char *anchor = c->concepts_file ? c->concepts_file : c->prompts;
+        const char *slash = strrchr(anchor, '/');
+        size_t n = (c->pairs_dir ? strlen(c->pairs_dir) : strlen(anchor) + 10) + 16;
+        c->pairs = malloc(n);
+        if (c->pairs_dir) snprintf(c->pairs, n, "%s/{concept}.csv", c->pairs_dir);
+        else snprintf(c->pairs, n, "%.*s/concepts/{concept}.csv", slash ? (int)(slash - anchor) : 1, slash ? anchor : ".");
     }
     if (rc != 0) iv_sweep_config_free(c);
     return rc;
@@ -211,9 +237,18 @@ void iv_sweep_config_free(iv_sweep_config *c) {
     free_words(c->concepts, c->n_concepts);
     free(c->layers); free(c->methods); free(c->alphas);
     for (int k = 0; k < IV_SWEEP_MAX_METHODS; k++) free(c->alphas_m[k]);
-    free(c->path); free(c->prompts); free(c->concepts_file); free(c->pairs_dir); free(c->corpus);
+    free(c->path); free(c->prompts); free(c->concepts_file); free(c->pairs_dir); free(c->pairs); free(c->corpus);
     free(c->heldout); free(c->judge); free(c->judge_template); free(c->prompt_template);
     memset(c, 0, sizeof *c);
+}
+
+char *iv_sweep_pairs_path(const iv_sweep_config *c, const char *concept) {
+    const char *at = strstr(c->pairs, "{concept}");
+    if (!at) return strdup(c->pairs);
+    size_t a = (size_t)(at - c->pairs), n = a + strlen(concept) + strlen(at + 9) + 1;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%.*s%s%s", (int)a, c->pairs, concept, at + 9);
+    return p;
 }
 
 const double *iv_sweep_alphas(const iv_sweep_config *c, iv_method_kind k, int *n) {

@@ -38,6 +38,9 @@ typedef struct { /* one generation pass over every prompt */
     double *coh;          /* [n] NAN = not measured */
     double (*jd)[IV_JUDGE_K];
     int *has_jd;
+    double *mass;         /* [n] judge probability on the score tokens (NAN = none) */
+    const char *(*dev)[4];/* [n] scoring defects applied (paper protocol), static strings */
+    int *ndev;            /* [n] */
     size_t n;
 } gen_pass;
 
@@ -92,6 +95,7 @@ static void pass_free(gen_pass *g) {
     if (!g->cont) return;
     for (size_t i = 0; i < g->n; i++) free(g->cont[i]);
     free(g->cont); free(g->edit); free(g->tprob); free(g->ppl); free(g->ntok); free(g->coh); free(g->jd); free(g->has_jd);
+    free(g->mass); free(g->dev); free(g->ndev);
     memset(g, 0, sizeof *g);
 }
 
@@ -140,6 +144,13 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_s
     g->coh = malloc(n * sizeof *g->coh);
     g->jd = calloc(n, sizeof *g->jd);
     g->has_jd = calloc(n, sizeof *g->has_jd);
+    g->mass = malloc(n * sizeof *g->mass);
+    g->dev = calloc(n, sizeof *g->dev);
+    g->ndev = calloc(n, sizeof *g->ndev);
+    if (!g->cont || !g->edit || !g->tprob || !g->ppl || !g->ntok || !g->coh || !g->jd || !g->has_jd || !g->mass ||
+        !g->dev || !g->ndev)
+        return iv_errf(err, "out of memory");
+    for (size_t i = 0; i < n; i++) g->mass[i] = NAN;
     iv_hooks hooks = {0};
     if (meth && iv_method_install(meth, &hooks, err) != 0) return -1;
     int B = s->c->batch;
@@ -215,24 +226,39 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_s
 /* Writes one cell from a generation pass, with success for `concept`. */
 static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, int set, const iv_concept *concept, iv_err *err) {
     iv_record *r = calloc(g->n, sizeof *r);
-    for (size_t i = 0; i < g->n; i++) {
+    if (!r) return iv_errf(err, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < g->n && rc == 0; i++) {
         r[i].cell = *cell;
         r[i].split = iv_prompt_split(&s->ps, i);
         r[i].prompt_index = (int)i;
         r[i].category = s->ps.categories[s->ps.p[i].category];
         r[i].prompt = s->ps.p[i].text;
         r[i].continuation = g->cont[i];
-        r[i].success = iv_success(s->ps.p[i].text, g->cont[i], (const char *const *)concept->forms, concept->n_forms,
-                                  s->c->match_prompt);
+        int special = 0;
+        if (cell->protocol == IV_PROTOCOL_PAPER)
+            r[i].success = iv_success_paper(cell->concept, s->ps.p[i].text, g->cont[i], &special);
+        else
+            r[i].success = iv_success(s->ps.p[i].text, g->cont[i], (const char *const *)concept->forms,
+                                      concept->n_forms, s->c->match_prompt);
         r[i].target_prob = g->tprob[(size_t)set * g->n + i];
         r[i].edit_size = g->edit[i];
         r[i].perplexity = g->ppl[i];
         r[i].cont_tokens = g->ntok[i];
         r[i].coherence = g->coh[i];
         r[i].has_judge_dist = g->has_jd[i];
+        r[i].judge_mass = g->mass ? g->mass[i] : NAN;
         if (g->has_jd[i]) memcpy(r[i].judge_dist, g->jd[i], sizeof r[i].judge_dist);
+        if (cell->protocol == IV_PROTOCOL_PAPER && iv_paper_deviations(&r[i], special) != 0)
+            rc = iv_errf(err, "out of memory");
+        for (int k = 0; k < g->ndev[i] && rc == 0; k++)
+            if (iv_record_add_deviation(&r[i], g->dev[i][k]) != 0) rc = iv_errf(err, "out of memory");
     }
-    int rc = iv_cell_write(s->out, r, g->n, err);
+    if (rc == 0) rc = iv_cell_write(s->out, r, g->n, err);
+    for (size_t i = 0; i < g->n; i++) {
+        for (int k = 0; k < r[i].n_deviations; k++) free(r[i].deviations[k]);
+        free(r[i].deviations);
+    }
     free(r);
     if (rc == 0) s->done++;
     return rc;
@@ -246,7 +272,10 @@ static int all_targets(const sweep *s, const iv_model *m, target_sets *ts, iv_er
     ts->nt = calloc((size_t)n, sizeof *ts->nt);
     for (int k = 0; k < n; k++) {
         float *w;
-        if (iv_concept_targets(m->tok, s->c->concepts[k], 2, 1, 1, &ts->tid[k], &w, &ts->nt[k], err) != 0) {
+        int e = s->c->protocol == IV_PROTOCOL_PAPER
+                    ? iv_concept_targets_paper(m->tok, s->c->concepts[k], &ts->tid[k], &w, &ts->nt[k], err)
+                    : iv_concept_targets(m->tok, s->c->concepts[k], 1, 1, 1, &ts->tid[k], &w, &ts->nt[k], err);
+        if (e != 0) {
             iv_err_prefix(err, "%s: concept '%s'", s->c->path, s->c->concepts[k]);
             targets_free(ts);
             return -1;
@@ -276,15 +305,20 @@ static int artifact_path(const sweep *s, const char *mname, iv_method_kind k, in
     case IV_METHOD_TUNED: snprintf(buf, cap, "%s/artifacts/%s/tuned-lens", s->out, mname); return 1;
     case IV_METHOD_SAE: snprintf(buf, cap, "%s/artifacts/%s/sae-L%d", s->out, mname, layer); return 1;
     case IV_METHOD_STEERING: snprintf(buf, cap, "%s/artifacts/%s/steering-%s-L%d.safetensors", s->out, mname, concept, layer); return 1;
-    case IV_METHOD_PROBE: snprintf(buf, cap, "%s/artifacts/%s/probe-%s-L%d.safetensors", s->out, mname, concept, layer); return 1;
+    case IV_METHOD_PROBE: /* the paper's recipe trains another probe */
+        snprintf(buf, cap, "%s/artifacts/%s/probe-%s%s-L%d.safetensors", s->out, mname,
+                 s->c->protocol == IV_PROTOCOL_PAPER ? "paper-" : "", concept, layer);
+        return 1;
     default: return 0;
     }
 }
 
 static int load_pairs(const sweep *s, const char *concept, iv_pair_set *ps, iv_err *err) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s.csv", s->c->pairs_dir, concept);
-    return iv_pairs_load(p, ps, err);
+    char *p = iv_sweep_pairs_path(s->c, concept);
+    if (!p) return iv_errf(err, "out of memory");
+    int rc = iv_pairs_load(p, ps, err);
+    free(p);
+    return rc;
 }
 
 /* Trains the artifact into path.tmp and renames it into place. */
@@ -312,6 +346,7 @@ static int train_artifact(sweep *s, const iv_model *m, iv_method_kind k, int lay
             iv_probe_opts o = iv_probe_defaults();
             o.layer = layer;
             o.seed = s->c->seed;
+            o.protocol = s->c->protocol;
             iv_probe pr = {0};
             rc = iv_train_probe(m, &pos, &neg, &o, &pr, err);
             if (rc == 0) rc = iv_probe_save(tmp, &pr, layer, concept, o.l1, err);
@@ -372,10 +407,13 @@ static int make_method(sweep *s, const iv_model *m, iv_method_kind k, int layer,
     o.keep_sae_error = s->c->keep_sae_error;
     o.normed = s->c->normed;
     o.prompt_template = s->c->prompt_template;
-    char pairs[4096];
-    snprintf(pairs, sizeof pairs, "%s/%s.csv", s->c->pairs_dir, concept);
-    if (k == IV_METHOD_SAE) o.pairs = pairs;
-    return iv_method_create(m, &o, out, err);
+    o.protocol = s->c->protocol;
+    char *pairs = iv_sweep_pairs_path(s->c, concept);
+    if (!pairs) return iv_errf(err, "out of memory");
+    if (k == IV_METHOD_SAE && access(pairs, R_OK) == 0) o.pairs = pairs;
+    int rc = iv_method_create(m, &o, out, err);
+    free(pairs);
+    return rc;
 }
 
 static int run_model(sweep *s, const char *path, iv_err *err) {
@@ -398,7 +436,7 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
     target_sets all = {0};
     if (all_targets(s, m, &all, err) != 0) { iv_model_free(m); return -1; }
     for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
-        iv_cell cell = {mname, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN};
+        iv_cell cell = {mname, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN, c->protocol};
         if (cell_done(s, &cell)) continue;
         if (!g.cont) {
             progress(s, "clean generations");
@@ -423,15 +461,15 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
                 const iv_concept *cc = iv_concept_find(&s->cs, concept);
                 char art[4096];
                 int any = 0;
-                if (has_bn) { iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK}; any |= !cell_done(s, &b); }
+                if (has_bn) { iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK, c->protocol}; any |= !cell_done(s, &b); }
                 for (int ai = 0; ai < na; ai++) {
-                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, k == IV_METHOD_PROMPTING ? 0 : alphas[ai], IV_MODE_EDIT};
+                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, k == IV_METHOD_PROMPTING ? 0 : alphas[ai], IV_MODE_EDIT, c->protocol};
                     any |= !cell_done(s, &e);
                 }
                 if (!any) continue;
                 if (ensure_artifact(s, m, mname, k, layer, concept, art, sizeof art, err) != 0) { rc = -1; break; }
                 if (has_bn) { /* the round trip does not depend on the concept: one pass for all */
-                    iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK};
+                    iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK, c->protocol};
                     if (!cell_done(s, &b) && !bn.cont) {
                         iv_method *meth;
                         char what[256];
@@ -445,7 +483,7 @@ static int run_model(sweep *s, const char *path, iv_err *err) {
                 }
                 for (int ai = 0; ai < na && rc == 0; ai++) {
                     double alpha = k == IV_METHOD_PROMPTING ? 0 : alphas[ai];
-                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, alpha, IV_MODE_EDIT};
+                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, alpha, IV_MODE_EDIT, c->protocol};
                     if (cell_done(s, &e)) continue;
                     char what[256];
                     snprintf(what, sizeof what, "%s L%d %s a=%g", kn, layer, concept, alpha);
@@ -478,21 +516,21 @@ static int count_cells(sweep *s) {
         model_name(c->models[mi], mname, sizeof mname);
         for (int ci = 0; ci < c->n_concepts; ci++) {
             const char *concept = c->concepts[ci];
-            iv_cell cl = {mname, "none", (char *)concept, -1, 0, IV_MODE_CLEAN};
+            iv_cell cl = {mname, "none", (char *)concept, -1, 0, IV_MODE_CLEAN, c->protocol};
             total++; done += cell_done(s, &cl);
             for (int li = 0; li < c->n_layers; li++)
                 for (int k = 0; k < c->n_methods; k++) {
                     iv_method_kind kk = c->methods[k];
                     const char *kn = iv_method_kind_name(kk);
                     if (c->bottleneck && (kk == IV_METHOD_LOGIT || kk == IV_METHOD_TUNED || kk == IV_METHOD_SAE)) {
-                        iv_cell b = {mname, (char *)kn, (char *)concept, c->layers[li], 0, IV_MODE_BOTTLENECK};
+                        iv_cell b = {mname, (char *)kn, (char *)concept, c->layers[li], 0, IV_MODE_BOTTLENECK, c->protocol};
                         total++; done += cell_done(s, &b);
                     }
                     int na;
                     const double *al = iv_sweep_alphas(c, kk, &na);
                     if (kk == IV_METHOD_PROMPTING) na = 1;
                     for (int a = 0; a < na; a++) {
-                        iv_cell e = {mname, (char *)kn, (char *)concept, c->layers[li], kk == IV_METHOD_PROMPTING ? 0 : al[a], IV_MODE_EDIT};
+                        iv_cell e = {mname, (char *)kn, (char *)concept, c->layers[li], kk == IV_METHOD_PROMPTING ? 0 : al[a], IV_MODE_EDIT, c->protocol};
                         total++; done += cell_done(s, &e);
                     }
                 }
@@ -500,6 +538,23 @@ static int count_cells(sweep *s) {
     }
     s->total = total;
     return done;
+}
+
+/* Without a concepts file every concept's forms come from its text. */
+static int default_concepts(const iv_sweep_config *c, iv_concept_set *cs, iv_err *err) {
+    cs->c = calloc((size_t)c->n_concepts, sizeof *cs->c);
+    if (!cs->c) return iv_errf(err, "out of memory");
+    for (int i = 0; i < c->n_concepts; i++) {
+        iv_concept *k = &cs->c[cs->n];
+        if (!(k->name = strdup(c->concepts[i])) ||
+            iv_concept_default_forms(c->concepts[i], &k->forms, &k->n_forms) != 0) {
+            free(k->name);
+            iv_concepts_free(cs);
+            return iv_errf(err, "out of memory");
+        }
+        cs->n++;
+    }
+    return 0;
 }
 
 int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_progress *pr, int *n_done, int *n_skipped,
@@ -513,10 +568,25 @@ int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_p
     snprintf(p, sizeof p, "%s/cells", out_dir);
     if (mkdir_p(p, err) != 0) return -1;
     if (iv_prompts_load(c->prompts, &s.ps, err) != 0) return -1;
-    int rc = iv_concepts_load(c->concepts_file, &s.cs, err);
+    int rc = c->concepts_file ? iv_concepts_load(c->concepts_file, &s.cs, err) : default_concepts(c, &s.cs, err);
     for (int i = 0; rc == 0 && i < c->n_concepts; i++)
         if (!iv_concept_find(&s.cs, c->concepts[i]))
             rc = iv_errf(err, "%s: unknown concept '%s' (not in %s)", c->path, c->concepts[i], c->concepts_file);
+    if (rc == 0 && c->protocol == IV_PROTOCOL_PAPER && (c->normed || c->keep_sae_error || c->match_prompt))
+        rc = iv_errf(err, "%s: protocol = paper fixes %s by the reference's rule; remove it from the config", c->path,
+                     c->normed ? "normed_lens (raw residual lens)" : c->keep_sae_error ? "keep_sae_error (x is replaced)"
+                                                                       : "match_prompt (prompt + continuation)");
+    for (int i = 0; rc == 0 && i < c->n_concepts; i++) { /* say which forms decide success */
+        const iv_concept *cc = iv_concept_find(&s.cs, c->concepts[i]);
+        char what[1024];
+        int n = snprintf(what, sizeof what, "concept '%s': ", cc->name);
+        if (c->protocol == IV_PROTOCOL_PAPER)
+            snprintf(what + n, sizeof what - n, "success = substring '%s' in prompt + continuation (paper)", cc->name);
+        else
+            for (size_t k = 0; k < cc->n_forms && n < (int)sizeof what; k++)
+                n += snprintf(what + n, sizeof what - (size_t)n, "%s%s", k ? ", " : "forms ", cc->forms[k]);
+        progress(&s, what);
+    }
     for (int i = 0; rc == 0 && i < c->n_concepts; i++) { /* pairs must exist before hours of work start */
         int needs = 0;
         for (int k = 0; k < c->n_methods; k++)

@@ -40,7 +40,7 @@ iv_method_opts iv_method_defaults(void) {
     o.alpha = 1.0f;
     o.at = IV_AT_LAST;
     o.sae_feature = -1;
-    o.w_first = 2.0f;
+    o.w_first = 1.0f;
     o.w_second = 1.0f;
     o.w_other = 1.0f;
     return o;
@@ -72,8 +72,10 @@ static int set_targets(iv_method *mm, const iv_method_opts *o, iv_err *err) {
     if (!o->concept || !*o->concept) return iv_errf(err, "no concept given");
     if (!mm->m->tok) return iv_errf(err, "%s: the model has no tokenizer to tokenise the concept",
                                     mm->m->path ? mm->m->path : "model");
-    if (iv_concept_targets(mm->m->tok, o->concept, o->w_first, o->w_second, o->w_other,
-                           &mm->tgt_ids, &mm->tgt_w, &mm->n_tgt, err))
+    if (o->protocol == IV_PROTOCOL_PAPER
+            ? iv_concept_targets_paper(mm->m->tok, o->concept, &mm->tgt_ids, &mm->tgt_w, &mm->n_tgt, err)
+            : iv_concept_targets(mm->m->tok, o->concept, o->w_first, o->w_second, o->w_other,
+                                 &mm->tgt_ids, &mm->tgt_w, &mm->n_tgt, err))
         return -1;
     for (int i = 0; i < mm->n_tgt; i++)
         if (mm->tgt_ids[i] >= V)

@@ -1,5 +1,6 @@
 /* Concept target tokens: the concept tokenised without and with a leading space
- * (DESIGN.md section 2), weighted first / second / further. */
+ * (DESIGN.md section 2), weighted first / second / further within a multi-token
+ * spelling; and the reference study's rule (DESIGN.md 3b). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,16 @@ int iv_concept_targets(const iv_tokenizer *tok, const char *concept, float w_fir
     const int32_t *vars[2] = {a, b};
     size_t lens[2] = {na, nb};
     for (int v = 0; v < 2; v++) {
+        int useful = 0;
+        for (size_t i = 0; i < lens[v]; i++)
+            useful += vars[v][i] >= 0 && vars[v][i] < tok->vocab_size && !useless_token(tok, vars[v][i]);
         int k = 0;  /* rank among the useful tokens of this variant */
         for (size_t i = 0; i < lens[v]; i++) {
             int32_t id = vars[v][i];
             if (id < 0 || id >= tok->vocab_size || useless_token(tok, id)) continue;
-            add_target(id, k == 0 ? w_first : k == 1 ? w_second : w_other, ids, ws, &n);
+            /* a one-token spelling is the whole word: weight 1, so that alpha means
+             * the same for every concept; ranks weigh only multi-token spellings */
+            add_target(id, useful < 2 ? 1.0f : k == 0 ? w_first : k == 1 ? w_second : w_other, ids, ws, &n);
             k++;
         }
     }
@@ -82,6 +88,39 @@ int iv_concept_targets(const iv_tokenizer *tok, const char *concept, float w_fir
         free(ids);
         free(ws);
         return iv_errf(err, "concept \"%.*s\" tokenises to nothing usable", (int)cl, concept);
+    }
+    *ids_out = ids;
+    *w_out = ws;
+    *n_out = n;
+    return 0;
+}
+
+int iv_concept_targets_paper(const iv_tokenizer *tok, const char *concept, int32_t **ids_out,
+                             float **w_out, int *n_out, iv_err *err) {
+    *ids_out = NULL;
+    *w_out = NULL;
+    *n_out = 0;
+    if (!concept || !*concept) return iv_errf(err, "no concept given");
+    int32_t *a = NULL;
+    size_t na = 0;
+    if (iv_tok_encode(tok, concept, strlen(concept), 0, &a, &na, err))
+        return iv_err_prefix(err, "concept \"%s\"", concept);
+    int32_t *ids = malloc(sizeof(int32_t) * (na + 1));
+    float *ws = malloc(sizeof(float) * (na + 1));
+    if (!ids || !ws) { free(a); free(ids); free(ws); return iv_errf(err, "out of memory"); }
+    int n = 0;
+    for (size_t i = 0; i < na; i++) {
+        int32_t id = a[i];
+        if (id < 0 || id >= tok->vocab_size || id == tok->bos_id || id == tok->eos_id) continue;
+        ids[n] = id;
+        ws[n] = 1.0f;
+        n++;
+    }
+    free(a);
+    if (n >= 2) ws[0] = 2.0f;  /* the reference: first token 2 alpha, the rest alpha */
+    if (n == 0) {
+        free(ids); free(ws);
+        return iv_errf(err, "concept \"%s\" tokenises to nothing usable", concept);
     }
     *ids_out = ids;
     *w_out = ws;
