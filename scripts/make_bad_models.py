@@ -99,7 +99,7 @@ def main():
     hf_case("config_missing_sizes", "missing or inconsistent sizes", cfg={"architectures": ["LlamaForCausalLM"]},
             st=safetensors(good))
     hf_case("config_heads_mismatch", "inconsistent sizes", cfg=llama_config(num_key_value_heads=3), st=safetensors(good))
-    hf_case("config_bad_rope_scaling", "rope_scaling type", cfg=llama_config(rope_scaling={"type": "yarn"}),
+    hf_case("config_bad_rope_scaling", "rope_scaling.type=\"yarn\" is not supported", cfg=llama_config(rope_scaling={"type": "yarn"}),
             st=safetensors(good))
     hf_case("no_weights", "no model.safetensors", st=None)
     # sharded: index naming a tensor its shard lacks

@@ -11,6 +11,24 @@
 
 typedef enum { IV_ARCH_LLAMA = 0, IV_ARCH_GPT2 = 1, IV_ARCH_GEMMA2 = 2 } iv_arch;
 
+/* Elementwise MLP activation, named as Hugging Face's ACT2FN keys (see
+ * iv_act_parse for the accepted names; docs/config-keys.md). */
+typedef enum {
+    IV_ACT_SILU = 0,      /* x*sigmoid(x): "silu", "swish" (llama2.c, Llama) */
+    IV_ACT_GELU_TANH,     /* tanh approximation: "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate" */
+    IV_ACT_GELU_ERF,      /* exact erf GELU: "gelu", "gelu_python" */
+    IV_ACT_GELU_10,       /* erf GELU clipped to [-10, 10]: "gelu_10" */
+    IV_ACT_QUICK_GELU,    /* x*sigmoid(1.702x): "quick_gelu" */
+    IV_ACT_RELU,          /* "relu" */
+    IV_ACT_RELU2,         /* relu(x)^2: "relu2" */
+    IV_ACT_RELU6,         /* min(max(x,0),6): "relu6" */
+    IV_ACT_LEAKY_RELU,    /* slope 0.01 below 0: "leaky_relu" */
+    IV_ACT_SIGMOID,       /* "sigmoid" */
+    IV_ACT_TANH,          /* "tanh" */
+    IV_ACT_MISH,          /* x*tanh(softplus(x)): "mish" */
+    IV_ACT_LINEAR         /* identity: "linear" */
+} iv_act;
+
 typedef struct iv_config {
     iv_arch arch;
     char arch_name[64];       /* as in config.json, or "llama2.c" */
@@ -27,11 +45,17 @@ typedef struct iv_config {
     /* Llama-3 rope_scaling (rope_type "llama3"); factor 0 = none */
     float rope_factor, rope_low_freq_factor, rope_high_freq_factor;
     int rope_orig_max_pos;
+    float rope_linear_factor; /* rope_type "linear": inverse frequencies / factor; 0 = none */
     /* Gemma-2 */
     float attn_softcap;       /* 0 = off */
     float final_softcap;      /* 0 = off */
     int sliding_window;       /* 0 = off; applies to even layers (0,2,...) */
-    float query_scale;        /* multiplier on q·k (1/sqrt(query_pre_attn_scalar or head_dim)) */
+    float query_scale;        /* multiplier on q·k: 1/sqrt(head_dim), Gemma-2 1/sqrt(query_pre_attn_scalar),
+                                 GPT-2 scale_attn_weights=false 1 */
+    int attn_scale_by_layer;  /* GPT-2 scale_attn_by_inverse_layer_idx: layer l's scores also / (l+1) */
+    iv_act act;               /* MLP activation: GPT-2 act(c_fc x); gated act(gate x) * (up x) */
+    int attention_bias;       /* Llama/Gemma-2: q/k/v/o_proj biases loaded (required); 0: none used */
+    int mlp_bias;             /* Llama: gate/up/down_proj biases loaded (required); 0: none used */
     int rope_interleaved;     /* 1: llama2.c/Meta pairs (2i,2i+1); 0: HF rotate-half */
     float embed_scale;        /* 1, or sqrt(dim) for Gemma-2 */
     int tied_embeddings;
@@ -41,13 +65,13 @@ typedef struct iv_config {
 typedef struct iv_layer_weights {
     iv_vec attn_norm_w, attn_norm_b;   /* [dim]; b only for LayerNorm */
     iv_wmat wq, wk, wv, wo;            /* out×in: [n_heads*hd, dim] [n_kv*hd, dim] x2, [dim, n_heads*hd] */
-    iv_vec bq, bk, bv, bo;             /* [n_heads*hd] [n_kv*hd] [n_kv*hd] [dim] (GPT-2) */
+    iv_vec bq, bk, bv, bo;             /* [n_heads*hd] [n_kv*hd] [n_kv*hd] [dim]: GPT-2, attention_bias; else NULL */
     iv_vec post_attn_norm_w;           /* [dim] Gemma-2 */
     iv_vec mlp_norm_w, mlp_norm_b;     /* [dim] */
     iv_wmat w_gate;                    /* [hidden, dim] gated MLPs only */
     iv_wmat w_up;                      /* [hidden, dim] (GPT-2 c_fc) */
     iv_wmat w_down;                    /* [dim, hidden] (GPT-2 c_proj) */
-    iv_vec b_up, b_down;               /* [hidden] [dim] (GPT-2) */
+    iv_vec b_gate, b_up, b_down;       /* [hidden] [hidden] [dim]: GPT-2 c_fc/c_proj, Llama mlp_bias; else NULL */
     iv_vec post_mlp_norm_w;            /* [dim] Gemma-2 */
 } iv_layer_weights;
 
@@ -76,6 +100,11 @@ int iv_model_load(const char *path, const char *tok_path, iv_model **out, iv_err
 void iv_model_free(iv_model *m);
 /* Number of parameters (tied embeddings counted once). */
 int64_t iv_model_n_params(const iv_model *m);
+
+/* Hugging Face activation name -> iv_act; -1 if not one interv implements. */
+int iv_act_parse(const char *name, iv_act *out);
+/* x = act(x) when u is NULL, else x = act(x) * u (gated MLP); x, u: [n]. */
+void iv_act_apply(iv_act a, float *x, const float *u, int64_t n);
 
 /* ---- hooks ---------------------------------------------------------------- */
 /* A named point: layer -1 = "embed" (input to block 0), L = "resid_post.L". */

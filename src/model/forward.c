@@ -56,7 +56,8 @@ static void attention(const iv_model *m, iv_state *s, int l, int T) {
     const iv_config *c = &m->cfg;
     int hd = c->head_dim, nh = c->n_heads, grp = nh / c->n_kv_heads, kvd = s->kv_dim;
     int window = (c->sliding_window > 0 && l % 2 == 0) ? c->sliding_window : 0;
-    float scale = c->query_scale, cap = c->attn_softcap;
+    /* GPT-2 scale_attn_by_inverse_layer_idx: scores also / (layer index + 1) */
+    float scale = c->attn_scale_by_layer ? c->query_scale / (float)(l + 1) : c->query_scale, cap = c->attn_softcap;
     /* threads only pay off once there is real work: tiny models stay serial */
     long work = (long)T * nh * hd * (s->tpos[T - 1] + 1);
 #pragma omp parallel for collapse(2) schedule(dynamic, 4) if (work > ATT_PAR_MIN) num_threads(s->n_threads)
@@ -161,11 +162,11 @@ static void block(const iv_model *m, iv_state *s, int l, int T) {
     for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
     if (c->arch == IV_ARCH_GPT2) {
         iv_linear(s->hb, s->xb, T, &w->w_up, w->b_up);
-        iv_gelu(s->hb, (int64_t)T * H);
+        iv_act_apply(c->act, s->hb, NULL, (int64_t)T * H);
     } else {
-        iv_linear(s->hb, s->xb, T, &w->w_gate, NULL);
-        iv_linear(s->hb2, s->xb, T, &w->w_up, NULL);
-        iv_gated_act(s->hb, s->hb2, (int64_t)T * H, c->arch == IV_ARCH_GEMMA2);
+        iv_linear(s->hb, s->xb, T, &w->w_gate, w->b_gate); /* biases: Llama mlp_bias, else NULL */
+        iv_linear(s->hb2, s->xb, T, &w->w_up, w->b_up);
+        iv_act_apply(c->act, s->hb, s->hb2, (int64_t)T * H);
     }
     iv_linear(s->xb, s->hb, T, &w->w_down, w->b_down);
     for (int t = 0; t < T; t++) {

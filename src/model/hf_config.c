@@ -1,7 +1,12 @@
-/* config.json of a Hugging Face model folder -> iv_config. */
+/* config.json of a Hugging Face model folder -> iv_config.
+ * Rule: every key that Hugging Face's modeling code reads and that changes
+ * the numbers is either honoured here (with HF's default when absent) or the
+ * model is refused with one line naming the key and its value.  The list per
+ * architecture, with the upstream facts, is docs/config-keys.md. */
 #include "model/model_internal.h"
 #include <jansson.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A value outside int's range reads as -1, which every size check rejects. */
@@ -11,16 +16,184 @@ static int get_int(json_t *o, const char *k, int dflt) {
     json_int_t x = json_integer_value(v);
     return x < INT_MIN || x > INT_MAX ? -1 : (int)x;
 }
-static double get_num(json_t *o, const char *k, double dflt) {
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : dflt;
-}
 /* eos_token_id may be an int or a list of ints (Llama-3): take the first. */
 static int get_tok(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     if (json_is_array(v)) v = json_array_get(v, 0);
     return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX
                ? (int)json_integer_value(v) : -1;
+}
+
+/* Reader state: the first refusal wins, later checks are skipped. */
+typedef struct {
+    json_t *o;
+    const char *path;
+    iv_err *err;
+    int bad;
+} rd;
+
+/* "<path>: <key>=<value as JSON> is not supported[ (why)]" */
+static void refuse(rd *r, const char *key, json_t *v, const char *why) {
+    if (r->bad) return;
+    r->bad = 1;
+    char *txt = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    char shown[80];
+    snprintf(shown, sizeof shown, "%s", txt ? txt : "(missing)");
+    if (txt && strlen(txt) >= sizeof shown) memcpy(shown + sizeof shown - 4, "...", 4);
+    iv_errf(r->err, "%s: %s=%s is not supported%s%s%s", r->path, key, shown, why ? " (" : "", why ? why : "",
+            why ? ")" : "");
+    free(txt);
+}
+
+/* A number: absent -> dflt; null -> null_val (NAN: refused, as HF would fail). */
+static double num(rd *r, json_t *o, const char *key, double dflt, double null_val) {
+    json_t *v = json_object_get(o, key);
+    if (!v) return dflt;
+    if (json_is_number(v)) return json_number_value(v);
+    if (json_is_null(v) && !isnan(null_val)) return null_val;
+    refuse(r, key, v, "expected a number");
+    return dflt;
+}
+
+/* A flag as Python's truth test reads it: absent -> dflt; null, false, 0 -> 0. */
+static int flag(rd *r, const char *key, int dflt) {
+    json_t *v = json_object_get(r->o, key);
+    if (!v) return dflt;
+    if (json_is_boolean(v)) return json_is_true(v);
+    if (json_is_null(v)) return 0;
+    if (json_is_number(v)) return json_number_value(v) != 0;
+    refuse(r, key, v, "expected true or false");
+    return dflt;
+}
+
+/* An activation name: absent -> dflt; a name interv does not implement is refused. */
+static iv_act activation(rd *r, const char *key, const char *dflt) {
+    json_t *v = json_object_get(r->o, key);
+    const char *name = v ? json_string_value(v) : dflt;
+    iv_act a = IV_ACT_SILU;
+    if (iv_act_parse(name, &a) != 0) refuse(r, key, v, "see docs/config-keys.md for the activations implemented");
+    return a;
+}
+
+/* Rotary settings: rope_theta, and rope_scaling (v4) or rope_parameters (v5),
+ * which transformers merges as: rope_scaling if set, else rope_parameters;
+ * theta from inside it, else the top-level rope_theta, else 10000. */
+static void rope(rd *r, iv_config *c, int gemma) {
+    json_t *rs = json_object_get(r->o, "rope_scaling");
+    const char *key = "rope_scaling";
+    if (!json_is_object(rs) || !json_object_size(rs)) {
+        if (rs && !json_is_null(rs) && !json_is_object(rs)) { refuse(r, key, rs, "expected an object"); return; }
+        rs = json_object_get(r->o, "rope_parameters");
+        key = "rope_parameters";
+        if (rs && !json_is_null(rs) && !json_is_object(rs)) { refuse(r, key, rs, "expected an object"); return; }
+    }
+    c->rope_theta = (float)num(r, r->o, "rope_theta", 10000.0, NAN);
+    if (json_is_object(rs) && json_object_get(rs, "rope_theta")) c->rope_theta = (float)num(r, rs, "rope_theta", 1e4, NAN);
+    double prf = num(r, r->o, "partial_rotary_factor", 1.0, 1.0);
+    if (json_is_object(rs)) prf = num(r, rs, "partial_rotary_factor", prf, 1.0);
+    if (prf != 1.0) {
+        json_t *v = json_real(prf);
+        refuse(r, "partial_rotary_factor", v, "rotary over the whole head only");
+        json_decref(v);
+    }
+    if (!json_is_object(rs)) return;
+    json_t *tv = json_object_get(rs, "rope_type");
+    if (!tv) tv = json_object_get(rs, "type");
+    const char *t = tv ? json_string_value(tv) : "default";
+    char k[48];
+    snprintf(k, sizeof k, "%s.%s", key, json_object_get(rs, "rope_type") ? "rope_type" : "type");
+    if (!t) { refuse(r, k, tv, NULL); return; }
+    if (!strcmp(t, "default")) return;
+    if (gemma) { refuse(r, k, tv, "Gemma2ForCausalLM: default rotary only"); return; }
+    const char *need_l3[] = {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"};
+    int n_need = !strcmp(t, "llama3") ? 4 : !strcmp(t, "linear") ? 1 : 0;
+    if (!n_need) { refuse(r, k, tv, "default, linear and llama3 only"); return; }
+    for (int i = 0; i < n_need; i++)
+        if (!json_is_number(json_object_get(rs, need_l3[i]))) {
+            char kk[96];
+            snprintf(kk, sizeof kk, "%s.%s", key, need_l3[i]);
+            refuse(r, kk, json_object_get(rs, need_l3[i]), "required for this rope_type, a number");
+            return;
+        }
+    double f = json_number_value(json_object_get(rs, "factor"));
+    if (!(f >= 1.0)) {
+        snprintf(k, sizeof k, "%s.factor", key);
+        refuse(r, k, json_object_get(rs, "factor"), "must be >= 1");
+        return;
+    }
+    if (!strcmp(t, "linear")) { c->rope_linear_factor = (float)f; return; }
+    c->rope_factor = (float)f;
+    c->rope_low_freq_factor = (float)json_number_value(json_object_get(rs, "low_freq_factor"));
+    c->rope_high_freq_factor = (float)json_number_value(json_object_get(rs, "high_freq_factor"));
+    c->rope_orig_max_pos = (int)json_number_value(json_object_get(rs, "original_max_position_embeddings"));
+    if (!(c->rope_high_freq_factor > c->rope_low_freq_factor) || c->rope_orig_max_pos <= 0)
+        refuse(r, key, rs, "llama3 needs high_freq_factor > low_freq_factor and original_max_position_embeddings > 0");
+}
+
+/* GPT2Config / GPT2LMHeadModel (modeling_gpt2.py). */
+static void gpt2(rd *r, iv_config *c) {
+    json_t *o = r->o;
+    c->arch = IV_ARCH_GPT2;
+    c->dim = get_int(o, "n_embd", -1);
+    c->n_layers = get_int(o, "n_layer", -1);
+    c->n_heads = get_int(o, "n_head", -1);
+    c->n_kv_heads = c->n_heads;
+    c->max_seq = get_int(o, "n_positions", 1024); /* n_ctx is not read by transformers */
+    c->hidden_dim = get_int(o, "n_inner", c->dim > 0 && c->dim <= 1 << 16 ? 4 * c->dim : -1); /* null -> 4 d */
+    c->norm_eps = (float)num(r, o, "layer_norm_epsilon", 1e-5, NAN);
+    c->act = activation(r, "activation_function", "gelu_new");
+    c->tied_embeddings = flag(r, "tie_word_embeddings", 1);
+    c->attn_scale_by_layer = flag(r, "scale_attn_by_inverse_layer_idx", 0);
+    /* scale_attn_weights: 1/sqrt(head_dim) once head_dim is known (below) */
+    c->query_scale = flag(r, "scale_attn_weights", 1) ? -1.f : 1.f;
+    /* reorder_and_upcast_attn only changes the dtype of q·k to fp32: interv is fp32 there anyway */
+}
+
+/* LlamaConfig and Gemma2Config (modeling_llama.py, modeling_gemma2.py). */
+static void llama_like(rd *r, iv_config *c, int gemma) {
+    json_t *o = r->o;
+    c->arch = gemma ? IV_ARCH_GEMMA2 : IV_ARCH_LLAMA;
+    c->dim = get_int(o, "hidden_size", -1);
+    c->hidden_dim = get_int(o, "intermediate_size", -1);
+    c->n_layers = get_int(o, "num_hidden_layers", -1);
+    c->n_heads = get_int(o, "num_attention_heads", -1);
+    /* null and absent alike mean HF's default */
+    c->n_kv_heads = get_int(o, "num_key_value_heads", gemma ? 4 : c->n_heads);
+    c->head_dim = get_int(o, "head_dim", gemma ? 256 : (c->n_heads > 0 ? c->dim / c->n_heads : -1));
+    c->max_seq = get_int(o, "max_position_embeddings", gemma ? 8192 : 2048);
+    c->norm_eps = (float)num(r, o, "rms_norm_eps", 1e-6, NAN);
+    c->tied_embeddings = flag(r, "tie_word_embeddings", gemma);
+    c->attention_bias = flag(r, "attention_bias", 0);
+    c->mlp_bias = gemma ? 0 : flag(r, "mlp_bias", 0); /* Gemma2MLP has no biases, whatever the config says */
+    rope(r, c, gemma);
+    if (!gemma) {
+        c->act = activation(r, "hidden_act", "silu");
+        c->query_scale = -1.f; /* 1/sqrt(head_dim) below */
+        return;
+    }
+    c->act = activation(r, "hidden_activation", "gelu_pytorch_tanh"); /* Gemma-2 never reads hidden_act */
+    double qs = num(r, o, "query_pre_attn_scalar", 256, NAN);
+    if (!(qs > 0)) { refuse(r, "query_pre_attn_scalar", json_object_get(o, "query_pre_attn_scalar"), "must be > 0"); qs = 1; }
+    c->query_scale = (float)(1.0 / sqrt(qs));
+    c->attn_softcap = (float)num(r, o, "attn_logit_softcapping", 50.0, 0);  /* null = off */
+    c->final_softcap = (float)num(r, o, "final_logit_softcapping", 30.0, 0);
+    if (c->attn_softcap < 0 || c->final_softcap < 0) refuse(r, "*_logit_softcapping", NULL, "must be >= 0");
+    double sw = num(r, o, "sliding_window", 4096, 0);                     /* null = no window */
+    if (!(sw >= 0 && sw <= INT_MAX && sw == floor(sw))) { refuse(r, "sliding_window", json_object_get(o, "sliding_window"), NULL); sw = 0; }
+    c->sliding_window = (int)sw;
+    if (flag(r, "use_bidirectional_attention", 0))
+        refuse(r, "use_bidirectional_attention", json_object_get(o, "use_bidirectional_attention"), "causal only");
+    /* layer_types: only the default, sliding on even layers (0, 2, ...) */
+    json_t *lt = json_object_get(o, "layer_types");
+    if (lt && !json_is_null(lt)) {
+        size_t n = json_array_size(lt);
+        int ok = json_is_array(lt) && n == (size_t)(c->n_layers > 0 ? c->n_layers : 0);
+        for (size_t i = 0; ok && i < n; i++) {
+            const char *t = json_string_value(json_array_get(lt, i));
+            ok = t && !strcmp(t, i % 2 ? "full_attention" : "sliding_attention");
+        }
+        if (!ok) refuse(r, "layer_types", lt, "only sliding_attention on even layers, full_attention on odd");
+    }
 }
 
 int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
@@ -41,75 +214,19 @@ int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
     c->embed_scale = 1.f;
     c->bos_id = get_tok(root, "bos_token_id");
     c->eos_id = get_tok(root, "eos_token_id");
-    if (!strcmp(arch, "GPT2LMHeadModel")) {
-        c->arch = IV_ARCH_GPT2;
-        c->dim = get_int(root, "n_embd", -1);
-        c->n_layers = get_int(root, "n_layer", -1);
-        c->n_heads = get_int(root, "n_head", -1);
-        c->n_kv_heads = c->n_heads;
-        c->max_seq = get_int(root, "n_positions", get_int(root, "n_ctx", -1));
-        c->hidden_dim = get_int(root, "n_inner", c->dim > 0 && c->dim <= 1 << 16 ? 4 * c->dim : -1);
-        c->norm_eps = (float)get_num(root, "layer_norm_epsilon", 1e-5);
-        c->tied_embeddings = 1;
-        const char *act = json_string_value(json_object_get(root, "activation_function"));
-        if (act && strcmp(act, "gelu_new") && strcmp(act, "gelu_pytorch_tanh")) {
-            iv_errf(err, "%s: activation_function \"%s\" is not supported (gelu_new only)", path, act);
-            goto done;
-        }
-    } else if (!strcmp(arch, "LlamaForCausalLM") || !strcmp(arch, "Gemma2ForCausalLM")) {
-        int gemma = arch[0] == 'G';
-        c->arch = gemma ? IV_ARCH_GEMMA2 : IV_ARCH_LLAMA;
-        c->dim = get_int(root, "hidden_size", -1);
-        c->hidden_dim = get_int(root, "intermediate_size", -1);
-        c->n_layers = get_int(root, "num_hidden_layers", -1);
-        c->n_heads = get_int(root, "num_attention_heads", -1);
-        c->n_kv_heads = get_int(root, "num_key_value_heads", c->n_heads);
-        c->head_dim = get_int(root, "head_dim", gemma ? 256 : (c->n_heads > 0 ? c->dim / c->n_heads : -1));
-        c->max_seq = get_int(root, "max_position_embeddings", -1);
-        c->norm_eps = (float)get_num(root, "rms_norm_eps", 1e-6);
-        c->rope_theta = (float)get_num(root, "rope_theta", 10000.0);
-        json_t *tie = json_object_get(root, "tie_word_embeddings");
-        c->tied_embeddings = json_is_boolean(tie) ? json_is_true(tie) : gemma;
-        json_t *rs = json_object_get(root, "rope_scaling");
-        if (json_is_object(rs)) {
-            const char *t = json_string_value(json_object_get(rs, "rope_type"));
-            if (!t) t = json_string_value(json_object_get(rs, "type"));
-            if (!t || strcmp(t, "llama3")) {
-                iv_errf(err, "%s: rope_scaling type \"%s\" is not supported (llama3 only)", path, t ? t : "?");
-                goto done;
-            }
-            c->rope_factor = (float)get_num(rs, "factor", 8);
-            c->rope_low_freq_factor = (float)get_num(rs, "low_freq_factor", 1);
-            c->rope_high_freq_factor = (float)get_num(rs, "high_freq_factor", 4);
-            c->rope_orig_max_pos = get_int(rs, "original_max_position_embeddings", 8192);
-        }
-        if (gemma) {
-            const char *act = json_string_value(json_object_get(root, "hidden_activation"));
-            if (!act) act = json_string_value(json_object_get(root, "hidden_act"));
-            if (act && strcmp(act, "gelu_pytorch_tanh")) {
-                iv_errf(err, "%s: hidden_activation \"%s\" is not supported (gelu_pytorch_tanh only)", path, act);
-                goto done;
-            }
-            c->attn_softcap = (float)get_num(root, "attn_logit_softcapping", 0);
-            c->final_softcap = (float)get_num(root, "final_logit_softcapping", 0);
-            c->sliding_window = get_int(root, "sliding_window", 0);
-            c->embed_scale = sqrtf((float)c->dim);
-        } else {
-            const char *act = json_string_value(json_object_get(root, "hidden_act"));
-            if (act && strcmp(act, "silu")) {
-                iv_errf(err, "%s: hidden_act \"%s\" is not supported (silu only)", path, act);
-                goto done;
-            }
-        }
-        double qs = get_num(root, "query_pre_attn_scalar", c->head_dim);
-        c->query_scale = (float)(1.0 / sqrt(qs > 0 ? qs : 1));
-    } else {
+    rd r = {root, path, err, 0};
+    if (!strcmp(arch, "GPT2LMHeadModel")) gpt2(&r, c);
+    else if (!strcmp(arch, "LlamaForCausalLM")) llama_like(&r, c, 0);
+    else if (!strcmp(arch, "Gemma2ForCausalLM")) llama_like(&r, c, 1);
+    else {
         iv_errf(err, "%s: architecture %s is not supported (GPT2LMHeadModel, LlamaForCausalLM, Gemma2ForCausalLM)",
                 path, arch);
         goto done;
     }
+    if (r.bad) goto done;
     if (c->head_dim <= 0 && c->n_heads > 0) c->head_dim = c->dim / c->n_heads;
-    if (c->arch == IV_ARCH_GPT2) c->query_scale = 1.f / sqrtf((float)c->head_dim);
+    if (c->query_scale < 0) c->query_scale = c->head_dim > 0 ? 1.f / sqrtf((float)c->head_dim) : 1.f;
+    if (c->arch == IV_ARCH_GEMMA2) c->embed_scale = sqrtf((float)c->dim);
     c->vocab_size = get_int(root, "vocab_size", -1);
     if (c->dim <= 0 || c->hidden_dim <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->n_kv_heads <= 0 ||
         c->head_dim <= 0 || c->vocab_size <= 0 || c->max_seq <= 0 || c->n_heads % c->n_kv_heads ||

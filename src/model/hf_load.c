@@ -156,6 +156,12 @@ static void load_gpt2(ctx *c) {
     w->final_norm_w = vec(c, "ln_f.weight", d, 0, 1);
     w->final_norm_b = vec(c, "ln_f.bias", d, 0, 1);
     w->lm_head = w->tok_emb;
+    if (!cf->tied_embeddings) { /* tie_word_embeddings=false: GPT2LMHeadModel's own nn.Linear, no prefix */
+        const char *pre = c->prefix;
+        c->prefix = "";
+        w->lm_head = linear(c, "lm_head.weight", cf->vocab_size, d, 1);
+        c->prefix = pre;
+    }
     char n[128];
     for (int l = 0; l < cf->n_layers && !c->bad; l++) {
         iv_layer_weights *lw = &w->layers[l];
@@ -215,13 +221,22 @@ static void load_llama_like(ctx *c) {
         lw->wk = linear(c, NAME("self_attn.k_proj.weight"), kv, d, 1);
         lw->wv = linear(c, NAME("self_attn.v_proj.weight"), kv, d, 1);
         lw->wo = linear(c, NAME("self_attn.o_proj.weight"), d, q, 1);
-        lw->bq = vec(c, NAME("self_attn.q_proj.bias"), q, 0, 0); /* attention_bias=true variants */
-        lw->bk = vec(c, NAME("self_attn.k_proj.bias"), kv, 0, 0);
-        lw->bv = vec(c, NAME("self_attn.v_proj.bias"), kv, 0, 0);
-        lw->bo = vec(c, NAME("self_attn.o_proj.bias"), d, 0, 0);
+        /* biases exactly when the config asks for them, as transformers builds
+         * the nn.Linear layers (a file's extra biases are ignored there too) */
+        if (cf->attention_bias) {
+            lw->bq = vec(c, NAME("self_attn.q_proj.bias"), q, 0, 1);
+            lw->bk = vec(c, NAME("self_attn.k_proj.bias"), kv, 0, 1);
+            lw->bv = vec(c, NAME("self_attn.v_proj.bias"), kv, 0, 1);
+            lw->bo = vec(c, NAME("self_attn.o_proj.bias"), d, 0, 1);
+        }
         lw->w_gate = linear(c, NAME("mlp.gate_proj.weight"), hd, d, 1);
         lw->w_up = linear(c, NAME("mlp.up_proj.weight"), hd, d, 1);
         lw->w_down = linear(c, NAME("mlp.down_proj.weight"), d, hd, 1);
+        if (cf->mlp_bias) {
+            lw->b_gate = vec(c, NAME("mlp.gate_proj.bias"), hd, 0, 1);
+            lw->b_up = vec(c, NAME("mlp.up_proj.bias"), hd, 0, 1);
+            lw->b_down = vec(c, NAME("mlp.down_proj.bias"), d, 0, 1);
+        }
         if (gemma) {
             lw->post_attn_norm_w = vec(c, NAME("post_attention_layernorm.weight"), d, add, 1);
             lw->mlp_norm_w = vec(c, NAME("pre_feedforward_layernorm.weight"), d, add, 1);

@@ -81,6 +81,7 @@ int iv_load_llama2c(iv_model *m, const char *path, iv_err *err) {
     c->embed_scale = 1.f;
     c->query_scale = 1.f / sqrtf((float)c->head_dim);
     c->tied_embeddings = shared;
+    c->act = IV_ACT_SILU;
     c->bos_id = 1;
     c->eos_id = 2;
 

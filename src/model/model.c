@@ -113,7 +113,7 @@ int64_t iv_model_n_params(const iv_model *m) {
         n += nw(&x->wq) + nw(&x->wk) + nw(&x->wv) + nw(&x->wo) + nw(&x->w_gate) + nw(&x->w_up) + nw(&x->w_down);
         n += nv(x->attn_norm_w, d) + nv(x->attn_norm_b, d) + nv(x->mlp_norm_w, d) + nv(x->mlp_norm_b, d);
         n += nv(x->post_attn_norm_w, d) + nv(x->post_mlp_norm_w, d) + nv(x->bq, q) + nv(x->bk, kv) + nv(x->bv, kv);
-        n += nv(x->bo, d) + nv(x->b_up, c->hidden_dim) + nv(x->b_down, d);
+        n += nv(x->bo, d) + nv(x->b_gate, c->hidden_dim) + nv(x->b_up, c->hidden_dim) + nv(x->b_down, d);
     }
     return n;
 }

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RoPE inverse frequencies, with Llama-3 scaling when configured. */
+/* RoPE inverse frequencies, with linear or Llama-3 scaling when configured. */
 static void rope_freqs(const iv_config *c, double *f) {
     int half = c->head_dim / 2;
     for (int i = 0; i < half; i++) {
         double inv = 1.0 / pow((double)c->rope_theta, (2.0 * i) / c->head_dim);
+        if (c->rope_linear_factor > 0) inv /= c->rope_linear_factor; /* rope_type "linear" */
         if (c->rope_factor > 0) {
             double lo_wl = c->rope_orig_max_pos / c->rope_low_freq_factor;
             double hi_wl = c->rope_orig_max_pos / c->rope_high_freq_factor;
