@@ -347,7 +347,7 @@ enum { IV_AGG_ALL = 0, IV_AGG_SELECT = 1, IV_AGG_REPORT = 2, IV_AGG_N = 3 };
 typedef struct iv_cell_stats {
     long n;
     double success;            /* rate in [0,1] */
-    iv_mean_acc target_prob, edit_size, coherence;
+    iv_mean_acc target_prob, edit_size, coherence, judge_mass;
     iv_ppl_acc ppl;            /* corpus level needs cont_tokens */
     iv_mean_acc ppl_sample;    /* mean of per-sample perplexities (all records with one) */
     long n_ppl_no_tokens;      /* records with perplexity but no cont_tokens */
@@ -381,6 +381,7 @@ typedef struct iv_report_opts {
     double coh_tol;            /* coherence tolerance vs clean (default 1 point) */
     double ppl_tol;            /* -ln(perplexity) tolerance (default 1 nat) */
     int n_examples;            /* clean vs edited generations shown (default 3) */
+    int protocol;              /* -1: every protocol found (side by side), else one iv_protocol */
 } iv_report_opts;
 iv_report_opts iv_report_defaults(void);
 

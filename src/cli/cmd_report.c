@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cairo.h>
 #include "cli/commands.h"
 #include "interv/eval.h"
@@ -17,6 +18,7 @@ static void usage(FILE *f) {
             "  --coh-tol X         coherence tolerance vs clean, in points (default 1)\n"
             "  --ppl-tol X         tolerance on -ln(perplexity) when no judge ran (default 1)\n"
             "  --examples N        clean vs edited generations shown per method (default 3)\n"
+            "  --protocol P        interv, paper or both (default: every protocol found, side by side)\n"
             "  -h, --help          this help\n");
 }
 
@@ -41,6 +43,7 @@ int cmd_report(int argc, char **argv) {
                                        {"coh-tol", required_argument, 0, 'c'},
                                        {"ppl-tol", required_argument, 0, 'p'},
                                        {"examples", required_argument, 0, 'e'},
+                                       {"protocol", required_argument, 0, 'P'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     iv_report_opts o = iv_report_defaults();
@@ -67,6 +70,16 @@ int cmd_report(int argc, char **argv) {
             }
             o.n_examples = (int)v;
             break;
+        case 'P': {
+            iv_protocol p;
+            if (!strcmp(optarg, "both")) o.protocol = -1;
+            else if (iv_protocol_parse(optarg, &p) == 0) o.protocol = (int)p;
+            else {
+                fprintf(stderr, "interv report: --protocol must be interv, paper or both, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -35,6 +35,7 @@ static void stats_add(iv_cell_stats *s, const iv_record *r) {
     iv_mean_add(&s->target_prob, r->target_prob);
     iv_mean_add(&s->edit_size, r->edit_size);
     iv_mean_add(&s->coherence, r->coherence);
+    iv_mean_add(&s->judge_mass, r->judge_mass);
     iv_mean_add(&s->ppl_sample, r->perplexity);
     if (!isnan(r->perplexity)) {
         if (r->cont_tokens > 0) iv_ppl_add(&s->ppl, log(r->perplexity) * r->cont_tokens, r->cont_tokens);
@@ -113,6 +114,7 @@ static json_t *stats_json(const iv_cell_stats *s) {
     json_object_set_new(o, "perplexity_n", json_integer(s->ppl_sample.n));
     json_object_set_new(o, "coherence", jnum(iv_mean_get(&s->coherence)));
     json_object_set_new(o, "coherence_n", json_integer(s->coherence.n));
+    json_object_set_new(o, "judge_mass", jnum(iv_mean_get(&s->judge_mass)));
     return o;
 }
 

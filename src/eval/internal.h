@@ -3,6 +3,7 @@
 #define INTERV_EVAL_INTERNAL_H
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "interv/eval.h"
 
 /* Every aggregate of a cell as a JSON object (summary.json and report.json). */
@@ -40,4 +41,29 @@ int iv_chart_svg(const iv_chart *c, char **svg, size_t *len, iv_err *err);
 void iv_palette(int i, double rgb[3]);
 /* Base64 of data (malloc'd, NUL-terminated). */
 char *iv_base64(const unsigned char *data, size_t len);
+
+/* ---- report helpers (report_overview.c) ---- */
+void iv_html_esc(FILE *f, const char *s);
+void iv_html_num(FILE *f, double v, int dec);      /* NAN/inf -> "n/a" */
+int iv_html_chart(FILE *h, const iv_chart *ch, iv_err *err);  /* <img> with the SVG inline */
+
+/* One method curve of one (protocol, model, concept) group, at the alpha chosen on
+ * the select half, report-half numbers; NAN = not measured. */
+typedef struct iv_overview_row {
+    iv_protocol protocol;
+    const char *model, *concept, *method;   /* borrowed from the records */
+    int layer, coh;                         /* coh: fluency is coherence, else perplexity */
+    double success, fluency, edit_size;
+    double clean_success, clean_fluency, bn_success, bn_fluency;
+} iv_overview_row;
+typedef struct iv_overview {
+    iv_overview_row *r;
+    size_t n, cap;
+} iv_overview;
+int iv_overview_push(iv_overview *ov, const iv_overview_row *r);
+void iv_overview_free(iv_overview *ov);
+/* The cross-concept summary section (charts + tables), both protocols side by
+ * side when present (also into jout["protocols_side_by_side"]), and the list of
+ * reference defects found in the records. */
+int iv_overview_write(FILE *h, const iv_overview *ov, const iv_records *rs, json_t *jout, iv_err *err);
 #endif

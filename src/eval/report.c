@@ -13,7 +13,7 @@
 #include "interv/io.h"
 
 iv_report_opts iv_report_defaults(void) {
-    iv_report_opts o = {.html_path = NULL, .coh_tol = 1.0, .ppl_tol = 1.0, .n_examples = 3};
+    iv_report_opts o = {.html_path = NULL, .coh_tol = 1.0, .ppl_tol = 1.0, .n_examples = 3, .protocol = -1};
     return o;
 }
 
@@ -27,7 +27,7 @@ typedef struct {
     int colour;
     /* summary numbers */
     double area, best_success, best_alpha, best_fl;
-    double sel_alpha, rep_success, rep_fl, rep_clean_success, rep_clean_fl;
+    double sel_alpha, rep_success, rep_fl, rep_edit, rep_clean_success, rep_clean_fl;
     long sel_cell;     /* chosen cell, -1 = clean */
     int has_sel;
 } curve;
@@ -38,26 +38,15 @@ typedef struct {
     const iv_report_opts *o;
     FILE *h;           /* HTML being written */
     json_t *summary;   /* array */
+    iv_overview ov;    /* one row per curve, for the cross-concept summary */
     FILE *scsv;        /* report_summary.csv being written */
     int n_charts;
 } rep;
 
 /* ---- formatting helpers ---------------------------------------------------------- */
 
-static void html_esc(FILE *f, const char *s) {
-    for (; s && *s; s++) switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
-static void html_num(FILE *f, double v, int dec) {
-    if (isnan(v) || isinf(v)) fputs("<span class=na>n/a</span>", f);
-    else fprintf(f, "%.*f", dec, v);
-}
+#define html_esc iv_html_esc
+#define html_num iv_html_num
 
 static void csv_str(FILE *f, const char *s) {
     fputc('"', f);
@@ -97,7 +86,7 @@ static void summarise(rep *R, curve *c, int coh) {
     size_t n = c->n_edit + 1;
     iv_tradeoff_pt *all = calloc(n, sizeof *all), *sel = calloc(n, sizeof *sel);
     c->area = c->best_success = c->best_alpha = c->best_fl = NAN;
-    c->sel_alpha = c->rep_success = c->rep_fl = c->rep_clean_success = c->rep_clean_fl = NAN;
+    c->sel_alpha = c->rep_success = c->rep_fl = c->rep_edit = c->rep_clean_success = c->rep_clean_fl = NAN;
     c->sel_cell = -1;
     c->has_sel = 0;
     if (!all || !sel) goto out;
@@ -141,6 +130,7 @@ static void summarise(rep *R, curve *c, int coh) {
             const iv_cell_agg *k = b == 0 ? &cs->c[c->clean] : &cs->c[c->edit[b - 1]];
             c->rep_success = k->s[IV_AGG_REPORT].n ? k->s[IV_AGG_REPORT].success : NAN;
             c->rep_fl = fl_raw(&k->s[IV_AGG_REPORT], coh);
+            c->rep_edit = b == 0 ? 0.0 : iv_mean_get(&k->s[IV_AGG_REPORT].edit_size);
         }
     }
 out:
@@ -151,16 +141,7 @@ out:
 /* ---- charts ------------------------------------------------------------------------------- */
 
 static int emit_chart(rep *R, const iv_chart *ch, iv_err *err) {
-    char *svg;
-    size_t len;
-    if (iv_chart_svg(ch, &svg, &len, err) != 0) return -1;
-    char *b64 = iv_base64((unsigned char *)svg, len);
-    free(svg);
-    if (!b64) return iv_errf(err, "report: out of memory");
-    fprintf(R->h, "<img class=chart width=%d height=%d alt=\"", ch->width, ch->height);
-    html_esc(R->h, ch->title);
-    fprintf(R->h, "\" src=\"data:image/svg+xml;base64,%s\">\n", b64);
-    free(b64);
+    if (iv_html_chart(R->h, ch, err) != 0) return -1;
     R->n_charts++;
     return 0;
 }
@@ -241,7 +222,8 @@ static const iv_record *rec_for(const rep *R, long cell, int prompt_index) {
     return NULL;
 }
 
-static void summary_rows(rep *R, const char *model, const char *concept, curve *cv, size_t ncv, int coh) {
+static void summary_rows(rep *R, iv_protocol protocol, const char *model, const char *concept, curve *cv,
+                         size_t ncv, int coh) {
     FILE *h = R->h;
     const char *fl = coh ? "coherence" : "perplexity";
     double tol = coh ? R->o->coh_tol : R->o->ppl_tol;
@@ -290,6 +272,12 @@ static void summary_rows(rep *R, const char *model, const char *concept, curve *
         fputs("</td></tr>\n", h);
 
         json_t *o = json_object();
+        const iv_cell_stats *bnr = c->bn >= 0 ? &cs->c[c->bn].s[IV_AGG_REPORT] : NULL;
+        iv_overview_row ovr = {protocol, model, concept, c->method, c->layer, coh, c->rep_success, c->rep_fl,
+                               c->rep_edit, c->rep_clean_success, c->rep_clean_fl,
+                               bnr && bnr->n ? bnr->success : NAN, bnr ? fl_raw(bnr, coh) : NAN};
+        iv_overview_push(&R->ov, &ovr);
+        json_object_set_new(o, "protocol", json_string(iv_protocol_name(protocol)));
         json_object_set_new(o, "model", json_string(model));
         json_object_set_new(o, "concept", json_string(concept));
         json_object_set_new(o, "method", json_string(c->method));
@@ -308,6 +296,7 @@ static void summary_rows(rep *R, const char *model, const char *concept, curve *
         json_object_set_new(o, "selected_alpha", c->has_sel ? json_real(c->sel_alpha) : json_null());
         json_object_set_new(o, "report_success", jnum(c->rep_success));
         json_object_set_new(o, "report_fluency", jnum(c->rep_fl));
+        json_object_set_new(o, "report_edit_size", jnum(c->rep_edit));
         json_object_set_new(o, "report_clean_success", jnum(c->rep_clean_success));
         json_object_set_new(o, "report_clean_fluency", jnum(c->rep_clean_fl));
         json_array_append_new(R->summary, o);
@@ -317,9 +306,9 @@ static void summary_rows(rep *R, const char *model, const char *concept, curve *
         fprintf(f, ",%d,%s,%zu", c->layer, fl, c->n_edit);
         double v[] = {cl_s, cl_f, bn_s, bn_f, tol, c->best_success, c->best_alpha, c->best_fl, c->area,
                       c->has_sel ? c->sel_alpha : NAN, c->rep_success, c->rep_fl, c->rep_clean_success,
-                      c->rep_clean_fl};
+                      c->rep_clean_fl, c->rep_edit};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) fputc(',', f), csv_num(f, v[k]);
-        fputc('\n', f);
+        fprintf(f, ",%s\n", iv_protocol_name(protocol));
     }
     fputs("</table>\n", h);
 }
@@ -415,7 +404,17 @@ static int do_group(rep *R, size_t g0, size_t g1, iv_err *err) {
     html_esc(h, concept);
     fputs(" <small>— model ", h);
     html_esc(h, model);
+    if (cs->c[g0].cell.protocol == IV_PROTOCOL_PAPER) fputs(", paper protocol", h);
     fputs("</small></h2>\n", h);
+    /* the judge's probability on the score tokens: below 0.5 the score is read
+     * from answers the judge rarely gives (once per cell) */
+    for (size_t i = g0; i < g1; i++) {
+        double jm = iv_mean_get(&cs->c[i].s[IV_AGG_ALL].judge_mass);
+        if (!isnan(jm) && jm < 0.5)
+            fprintf(h, "<p class=warn>Judge warning, cell %s: the score tokens received only %.2f of the judge's "
+                       "probability on average (below 0.5): its coherence is read from answers the judge "
+                       "rarely gives.</p>\n", cs->c[i].id, jm);
+    }
     if (!coh)
         fputs("<p class=note>Coherence was not measured for this concept (no judge): fluency is shown as "
               "perplexity of the continuation under the reference model.</p>\n", h);
@@ -426,7 +425,7 @@ static int do_group(rep *R, size_t g0, size_t g1, iv_err *err) {
         rc = group_chart(R, concept, cv, ncv, clean_any, coh, kind, err);
     fputs("</div>\n", h);
     if (rc == 0 && ncv) {
-        summary_rows(R, model, concept, cv, ncv, coh);
+        summary_rows(R, cs->c[g0].cell.protocol, model, concept, cv, ncv, coh);
         examples(R, cv, ncv);
     }
     fputs("</section>\n", h);
@@ -444,7 +443,7 @@ static const char *CSS =
     "img.chart{border:1px solid #ddd}table{border-collapse:collapse;font-size:12px;margin:8px 0}"
     "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3}"
     ".na{color:#999}.note{color:#555;font-style:italic}.sw{display:inline-block;width:10px;height:10px;"
-    "margin-right:5px}table.ex td{max-width:420px}td.p{color:#555}.hit{color:#080}"
+    "margin-right:5px}table.ex td{max-width:420px}td.p{color:#555}.hit{color:#080}.warn{color:#a40}"
     "table.cells td:first-child{font-family:monospace}";
 
 /* Marks the page when every chart image has loaded with a size, and records any
@@ -465,7 +464,7 @@ static void cells_table(rep *R, FILE *csv, json_t *jcells) {
     static const char *sn[IV_AGG_N] = {"all", "select", "report"};
     fputs("<h2>Every cell</h2>\n<table class=cells><tr><th>cell id</th><th>model</th><th>layer</th>"
           "<th>method</th><th>concept</th><th>mode</th><th>α</th><th>n</th><th>success</th>"
-          "<th>target prob</th><th>edit size</th><th>perplexity</th><th>coherence</th></tr>\n",
+          "<th>target prob</th><th>edit size</th><th>perplexity</th><th>coherence</th><th>protocol</th></tr>\n",
           h);
     fputs("cell_id,model,layer,method,concept,mode,alpha", csv);
     for (int s = 0; s < IV_AGG_N; s++)
@@ -494,7 +493,7 @@ static void cells_table(rep *R, FILE *csv, json_t *jcells) {
         html_num(h, iv_cell_ppl(a), 2);
         fputs("</td><td>", h);
         html_num(h, iv_mean_get(&a->coherence), 2);
-        fputs("</td></tr>\n", h);
+        fprintf(h, "</td><td>%s</td></tr>\n", iv_protocol_name(c->cell.protocol));
 
         csv_str(csv, c->id), fputc(',', csv), csv_str(csv, c->cell.model);
         fprintf(csv, ",%d,", c->cell.layer);
@@ -542,6 +541,18 @@ int iv_report_write(const char *dir, const iv_report_opts *opts, size_t *n_cells
         iv_records_free(&rs);
         return -1;
     }
+    if (o.protocol >= 0) { /* keep one protocol's records */
+        size_t k = 0;
+        for (size_t i = 0; i < rs.n; i++) {
+            if ((int)rs.r[i].cell.protocol == o.protocol) rs.r[k++] = rs.r[i];
+            else iv_record_free(&rs.r[i]);
+        }
+        rs.n = k;
+        if (k == 0) {
+            iv_records_free(&rs);
+            return iv_errf(err, "%s: no records of the %s protocol", dir, iv_protocol_name((iv_protocol)o.protocol));
+        }
+    }
     if (iv_cells_build(&rs, &cs, err) != 0) {
         iv_records_free(&rs);
         return -1;
@@ -573,7 +584,8 @@ int iv_report_write(const char *dir, const iv_report_opts *opts, size_t *n_cells
     }
     fputs("model,concept,method,layer,fluency,n_alpha,clean_success,clean_fluency,bottleneck_success,"
           "bottleneck_fluency,tolerance,best_success_within_tol,best_alpha,best_fluency,frontier_area,"
-          "selected_alpha,report_success,report_fluency,report_clean_success,report_clean_fluency\n",
+          "selected_alpha,report_success,report_fluency,report_clean_success,report_clean_fluency,"
+          "report_edit_size,protocol\n",
           R.scsv);
     fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>interv report: ", R.h);
     html_esc(R.h, dir);
@@ -584,15 +596,30 @@ int iv_report_write(const char *dir, const iv_report_opts *opts, size_t *n_cells
                  "Edit size is the mean relative change ‖x′−x‖/‖x‖ of the residual stream at edited positions. "
                  "Dashed line / star: clean model; diamonds: bottleneck (round trip without an edit).</p>\n",
             cs.n, rs.n);
+    /* the groups are written first into their own stream: the overview that
+     * opens the page needs every group's chosen alpha */
+    char *bb = NULL;
+    size_t bl = 0;
+    FILE *main_h = R.h, *body = open_memstream(&bb, &bl);
+    if (!body) { rc = iv_errf(err, "report: out of memory"); goto out; }
+    R.h = body;
     for (size_t g0 = 0; g0 < cs.n && rc == 0;) {
         size_t g1 = g0;
-        while (g1 < cs.n && !strcmp(cs.c[g1].cell.model, cs.c[g0].cell.model) &&
+        while (g1 < cs.n && cs.c[g1].cell.protocol == cs.c[g0].cell.protocol &&
+               !strcmp(cs.c[g1].cell.model, cs.c[g0].cell.model) &&
                !strcmp(cs.c[g1].cell.concept, cs.c[g0].cell.concept))
             g1++;
         rc = do_group(&R, g0, g1, err);
         g0 = g1;
     }
-    if (rc) goto out;
+    fclose(body);
+    R.h = main_h;
+    if (!bb) rc = iv_errf(err, "report: out of memory");
+    json_t *jov = json_object();
+    if (rc == 0) rc = iv_overview_write(R.h, &R.ov, &rs, jov, err);
+    if (rc == 0) fwrite(bb, 1, bl, R.h);
+    free(bb);
+    if (rc) { json_decref(jov); goto out; }
     cells_table(&R, csv, jcells);
     fputs("</body></html>\n", R.h);
     {
@@ -608,14 +635,17 @@ int iv_report_write(const char *dir, const iv_report_opts *opts, size_t *n_cells
         json_t *root = json_object();
         json_object_set_new(root, "cells", jcells);
         json_object_set_new(root, "summary", R.summary);
+        json_object_set_new(root, "protocols_side_by_side", json_incref(json_object_get(jov, "protocols_side_by_side")));
         jcells = R.summary = NULL;
         char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
         json_decref(root);
         rc = s ? iv_write_atomic(json_path, s, strlen(s), err) : iv_errf(err, "%s: cannot encode", json_path);
         free(s);
     }
+    json_decref(jov);
     if (rc == 0 && n_cells) *n_cells = cs.n;
 out:
+    iv_overview_free(&R.ov);
     if (R.h) fclose(R.h);
     if (csv) fclose(csv);
     if (R.scsv) fclose(R.scsv);

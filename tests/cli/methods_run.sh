@@ -19,7 +19,8 @@ run() { "$INTERV" run --model "$model" --prompts "$tmp/p.csv" --max-new 30 --bat
 run --method clean --out "$tmp/clean.jsonl"
 run --method logit --concept dog --layer 2 --mode bottleneck --out "$tmp/bn.jsonl"
 run --method logit --concept dog --layer 2 --mode bottleneck --normed --at all --out "$tmp/bnn.jsonl"
-run --method logit --concept dog --layer 2 --alpha 1.5 --out "$tmp/edit.jsonl"
+run --method logit --concept dog --layer 2 --alpha 1.5 --target-weights 2,1 --out "$tmp/edit.jsonl"
+run --method logit --concept dog --layer 2 --alpha 1.5 --protocol paper --out "$tmp/paper.jsonl"
 run --method prompting --concept dog --out "$tmp/prompt.jsonl"
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(wc -l < "$tmp/clean.jsonl")" -eq 4 ] || fail "expected 4 records"
@@ -41,6 +42,14 @@ nc=$(jq -s 'map(select(.success)) | length' "$tmp/clean.jsonl")
 jq -e -s '(map(.target_prob) | add) > 0' "$tmp/edit.jsonl" >/dev/null || fail "target prob"
 tp_e=$(jq -s 'map(.target_prob) | add' "$tmp/edit.jsonl"); tp_c=$(jq -s 'map(.target_prob) | add' "$tmp/clean.jsonl")
 jq -n -e "$tp_e > $tp_c" >/dev/null || fail "target prob $tp_e not above clean $tp_c"
+# paper protocol: on this vocabulary "dog" is the two tokens "d" "og" with or
+# without a leading space, so the reference's targets (2a, a) are the interv
+# targets with --target-weights 2,1: the same generations, scored the paper's way
+jq -r .continuation "$tmp/paper.jsonl" | cmp -s - <(jq -r .continuation "$tmp/edit.jsonl") || fail "paper targets differ"
+jq -e -s 'all(.[]; .protocol == "paper" and (.deviations | length) >= 2)' "$tmp/paper.jsonl" >/dev/null || fail "paper records lack protocol/deviations"
+jq -e -s 'all(.[]; .protocol == "interv" and (has("deviations") | not))' "$tmp/edit.jsonl" >/dev/null || fail "interv records"
+"$INTERV" run --model "$model" --prompts "$tmp/p.csv" --method logit --concept dog --layer 2 --protocol paper --normed --out "$tmp/x.jsonl" 2>"$tmp/err" && fail "paper + --normed accepted"
+grep -q "drop --normed" "$tmp/err" || fail "paper + --normed message: $(cat "$tmp/err")"
 # prompting: original prompts recorded, continuations differ from clean
 jq -r .prompt "$tmp/prompt.jsonl" | cmp -s - <(jq -r .prompt "$tmp/clean.jsonl") || fail "prompting rewrote the recorded prompt"
 jq -r .continuation "$tmp/prompt.jsonl" | cmp -s - "$tmp/c.txt" && fail "prompting changed nothing"

@@ -77,7 +77,8 @@ PY
 # Self-contained: no external resources.
 if grep -Eq '(src|href)="(https?:|//)' "$H"; then echo "external resource in HTML"; exit 1; fi
 nimg=$(grep -o '<img class=chart' "$H" | wc -l)
-[ "$nimg" -eq 6 ] || { echo "expected 6 charts, found $nimg"; exit 1; }
+# 3 per (model, concept) group + 1 cross-concept summary chart for the model
+[ "$nimg" -eq 7 ] || { echo "expected 7 charts, found $nimg"; exit 1; }
 
 # Output folder not writable -> clear message, non-zero exit.
 if [ "$(id -u)" -ne 0 ]; then
