@@ -130,10 +130,36 @@ def rotate_half(x):
     return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
 
 
+# Hugging Face ACT2FN entries, each written from its definition in
+# transformers/activations.py (float64).
+ACT = {
+    "gelu_new": gelu_tanh,
+    "gelu_pytorch_tanh": lambda x: torch.nn.functional.gelu(x, approximate="tanh"),
+    "gelu_fast": lambda x: 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x))),
+    "gelu_accurate": lambda x: 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
+    "gelu": lambda x: torch.nn.functional.gelu(x),
+    "gelu_python": lambda x: x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))),
+    "gelu_10": lambda x: torch.clip(torch.nn.functional.gelu(x), -10, 10),
+    "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
+    "relu": torch.relu,
+    "relu2": lambda x: torch.square(torch.relu(x)),
+    "relu6": torch.nn.functional.relu6,
+    "leaky_relu": torch.nn.functional.leaky_relu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "mish": torch.nn.functional.mish,
+    "linear": lambda x: x,
+    "silu": torch.nn.functional.silu,
+    "swish": torch.nn.functional.silu,
+}
+
+
 def rope_inv_freq(hd, theta, scaling=None):
     inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    if scaling is None:
+    if scaling is None or scaling.get("rope_type", scaling.get("type")) == "default":
         return inv
+    if scaling.get("rope_type", scaling.get("type")) == "linear":
+        return inv / scaling["factor"]     # positions / factor, the same angles
     # Llama-3 ("rope_type": "llama3") frequency remapping
     factor = scaling["factor"]
     lo, hi = scaling["low_freq_factor"], scaling["high_freq_factor"]
@@ -200,6 +226,7 @@ def gpt2_forward(W, c, tokens, hook=None, capture=None):
     d, H = c["n_embd"], c["n_head"]
     hd = d // H
     eps = c["layer_norm_epsilon"]
+    act = ACT[c.get("activation_function", "gelu_new")]
     T = len(tokens)
     x = W["wte.weight"][tokens] + W["wpe.weight"][:T]
     for L in range(c["n_layer"]):
@@ -210,13 +237,20 @@ def gpt2_forward(W, c, tokens, hook=None, capture=None):
         qkv = h @ W[p + "attn.c_attn.weight"] + W[p + "attn.c_attn.bias"]   # Conv1D: x @ W
         q, k, v = qkv.split(d, dim=-1)
         q, k, v = (t.reshape(T, H, hd).transpose(0, 1) for t in (q, k, v))
-        a = attention(q, k, v, 1.0 / math.sqrt(hd))
+        # scores / sqrt(hd) if scale_attn_weights, then / (L+1) if
+        # scale_attn_by_inverse_layer_idx (GPT2Attention._attn)
+        scale = 1.0 / math.sqrt(hd) if c.get("scale_attn_weights", True) else 1.0
+        if c.get("scale_attn_by_inverse_layer_idx", False):
+            scale /= float(L + 1)
+        a = attention(q, k, v, scale)
         x = x + a @ W[p + "attn.c_proj.weight"] + W[p + "attn.c_proj.bias"]
         h = layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps)
-        m = gelu_tanh(h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"])
+        m = act(h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"])
         x = x + m @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
         x = apply_hook(x, hook, L)
     x = layer_norm(x, W["ln_f.weight"], W["ln_f.bias"], eps)
+    if not c.get("tie_word_embeddings", True):
+        return x @ W["lm_head.weight"].T  # GPT2LMHeadModel.lm_head, no bias
     return x @ W["wte.weight"].T          # tied lm_head
 
 
@@ -273,26 +307,40 @@ def gpt2_prefixed_write(folder, c, W, dtype):
 
 
 def llama_forward(W, c, tokens, hook=None):
-    d, H, Hkv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
-    hd = d // H
+    d, H = c["hidden_size"], c["num_attention_heads"]
+    Hkv = c.get("num_key_value_heads") or H
+    hd = c.get("head_dim") or d // H
     T = len(tokens)
-    inv = rope_inv_freq(hd, c["rope_theta"], c.get("rope_scaling"))
+    # transformers merges rope_scaling (v4) / rope_parameters (v5); theta from
+    # inside it, else the top-level rope_theta
+    rp = c.get("rope_scaling") or c.get("rope_parameters")
+    theta = (rp or {}).get("rope_theta", c.get("rope_theta", 10000.0))
+    inv = rope_inv_freq(hd, theta, rp)
+    act = ACT[c.get("hidden_act", "silu")]
+    ab, mb = c.get("attention_bias", False), c.get("mlp_bias", False)
+
+    def lin(h, name, bias):      # nn.Linear(bias=config.<flag>)
+        y = h @ W[name + ".weight"].T
+        return y + W[name + ".bias"] if bias else y
+
     x = W["model.embed_tokens.weight"][tokens]
     for L in range(c["num_hidden_layers"]):
         p = "model.layers.%d." % L
         h = rms_norm(x, W[p + "input_layernorm.weight"], c["rms_norm_eps"])
-        q = (h @ W[p + "self_attn.q_proj.weight"].T).reshape(T, H, hd).transpose(0, 1)
-        k = (h @ W[p + "self_attn.k_proj.weight"].T).reshape(T, Hkv, hd).transpose(0, 1)
-        v = (h @ W[p + "self_attn.v_proj.weight"].T).reshape(T, Hkv, hd).transpose(0, 1)
+        q = lin(h, p + "self_attn.q_proj", ab).reshape(T, H, hd).transpose(0, 1)
+        k = lin(h, p + "self_attn.k_proj", ab).reshape(T, Hkv, hd).transpose(0, 1)
+        v = lin(h, p + "self_attn.v_proj", ab).reshape(T, Hkv, hd).transpose(0, 1)
         q, k = apply_rope(q, inv), apply_rope(k, inv)
         a = attention(q, k, v, 1.0 / math.sqrt(hd))
-        x = x + a @ W[p + "self_attn.o_proj.weight"].T
+        x = x + lin(a, p + "self_attn.o_proj", ab)
         h = rms_norm(x, W[p + "post_attention_layernorm.weight"], c["rms_norm_eps"])
-        g = h @ W[p + "mlp.gate_proj.weight"].T
-        u = h @ W[p + "mlp.up_proj.weight"].T
-        x = x + (torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T
+        g = lin(h, p + "mlp.gate_proj", mb)
+        u = lin(h, p + "mlp.up_proj", mb)
+        x = x + lin(act(g) * u, p + "mlp.down_proj", mb)
         x = apply_hook(x, hook, L)
     x = rms_norm(x, W["model.norm.weight"], c["rms_norm_eps"])
+    if c.get("tie_word_embeddings", False):
+        return x @ W["model.embed_tokens.weight"].T
     return x @ W["lm_head.weight"].T
 
 
@@ -365,7 +413,7 @@ def gemma2_forward(W, c, tokens, hook=None, normalizer=None, stats=None):
     x = W["model.embed_tokens.weight"][tokens] * normalizer
     for L in range(c["num_hidden_layers"]):
         p = "model.layers.%d." % L
-        window = c["sliding_window"] if L % 2 == 0 else None   # even layers slide
+        window = c["sliding_window"] if L % 2 == 0 else None   # even layers slide (None: off)
         h = rms_norm(x, W[p + "input_layernorm.weight"], eps, gemma=True)
         q = (h @ W[p + "self_attn.q_proj.weight"].T).reshape(T, H, hd).transpose(0, 1)
         k = (h @ W[p + "self_attn.k_proj.weight"].T).reshape(T, Hkv, hd).transpose(0, 1)
@@ -385,6 +433,8 @@ def gemma2_forward(W, c, tokens, hook=None, normalizer=None, stats=None):
     if stats is not None:
         stats["final"].append(logits.abs().max().item())
     cap = c["final_logit_softcapping"]
+    if cap is None:
+        return logits
     return torch.tanh(logits / cap) * cap
 
 
@@ -426,6 +476,154 @@ def gemma2_write(folder, c, W, dtype):
 
 
 # ---------------------------------------------------------------------------
+# config.json keys (docs/config-keys.md): one small f32 fixture per key that
+# interv honours beyond the base fixtures above
+# ---------------------------------------------------------------------------
+
+
+def small_gpt2(rng, **over):
+    """d 16, 2 heads, vocab 64, 16 positions; `over` replaces config keys."""
+    c = {"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
+         "layer_norm_epsilon": 1e-05, "model_type": "gpt2", "n_ctx": 16, "n_embd": 16,
+         "n_head": 2, "n_layer": 2, "n_positions": 16, "vocab_size": 64}
+    c.update(over)
+    d, V, P = c["n_embd"], c["vocab_size"], c["n_positions"]
+    inner = c.get("n_inner") or 4 * d
+    W = {"wte.weight": rng.normal(0, 0.5, (V, d)), "wpe.weight": rng.normal(0, 0.3, (P, d))}
+    for L in range(c["n_layer"]):
+        p = "h.%d." % L
+        W[p + "ln_1.weight"] = 1 + 0.1 * rng.standard_normal(d)
+        W[p + "ln_1.bias"] = 0.1 * rng.standard_normal(d)
+        W[p + "attn.c_attn.weight"] = rng.normal(0, 1.4 / math.sqrt(d), (d, 3 * d))
+        W[p + "attn.c_attn.bias"] = 0.1 * rng.standard_normal(3 * d)
+        W[p + "attn.c_proj.weight"] = rng.normal(0, 1 / math.sqrt(d), (d, d))
+        W[p + "attn.c_proj.bias"] = 0.1 * rng.standard_normal(d)
+        W[p + "ln_2.weight"] = 1 + 0.1 * rng.standard_normal(d)
+        W[p + "ln_2.bias"] = 0.1 * rng.standard_normal(d)
+        W[p + "mlp.c_fc.weight"] = rng.normal(0, 1.5 / math.sqrt(d), (d, inner))
+        W[p + "mlp.c_fc.bias"] = 0.3 * rng.standard_normal(inner)
+        W[p + "mlp.c_proj.weight"] = rng.normal(0, 1 / math.sqrt(inner), (inner, d))
+        W[p + "mlp.c_proj.bias"] = 0.1 * rng.standard_normal(d)
+    W["ln_f.weight"] = 1 + 0.1 * rng.standard_normal(d)
+    W["ln_f.bias"] = 0.1 * rng.standard_normal(d)
+    if not c.get("tie_word_embeddings", True):
+        W["lm_head.weight"] = rng.normal(0, 0.7, (V, d))
+    return c, W
+
+
+def small_llama(rng, **over):
+    """d 16, 2 heads (1 kv head), vocab 64; `over` replaces config keys."""
+    c = {"architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 40,
+         "max_position_embeddings": 32, "model_type": "llama", "num_attention_heads": 2,
+         "num_hidden_layers": 2, "num_key_value_heads": 1, "rms_norm_eps": 1e-05,
+         "rope_theta": 100.0, "tie_word_embeddings": False, "vocab_size": 64}
+    c.update(over)
+    d, V, I = c["hidden_size"], c["vocab_size"], c["intermediate_size"]
+    H, Hkv = c["num_attention_heads"], c.get("num_key_value_heads") or c["num_attention_heads"]
+    hd = c.get("head_dim") or d // H
+    W = {"model.embed_tokens.weight": rng.normal(0, 1.0, (V, d)),
+         "model.norm.weight": 1 + 0.1 * rng.standard_normal(d)}
+    if not c.get("tie_word_embeddings", False):
+        W["lm_head.weight"] = rng.normal(0, 0.5, (V, d))
+    shapes = {"self_attn.q_proj": (H * hd, d), "self_attn.k_proj": (Hkv * hd, d),
+              "self_attn.v_proj": (Hkv * hd, d), "self_attn.o_proj": (d, H * hd),
+              "mlp.gate_proj": (I, d), "mlp.up_proj": (I, d), "mlp.down_proj": (d, I)}
+    for L in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % L
+        W[p + "input_layernorm.weight"] = 1 + 0.1 * rng.standard_normal(d)
+        W[p + "post_attention_layernorm.weight"] = 1 + 0.1 * rng.standard_normal(d)
+        for n, (o, i) in shapes.items():
+            W[p + n + ".weight"] = rng.normal(0, 1.5 / math.sqrt(i), (o, i))
+            # biases stored only where the config asks for them
+            if c.get("attention_bias") and n.startswith("self_attn") or c.get("mlp_bias") and n.startswith("mlp"):
+                W[p + n + ".bias"] = 0.5 * rng.standard_normal(o)
+    return c, W
+
+
+def small_gemma2_defaults(rng):
+    """A Gemma-2 config.json that leaves out num_key_value_heads,
+    query_pre_attn_scalar, attn_logit_softcapping, final_logit_softcapping and
+    sliding_window: transformers' Gemma2Config fills in 4, 256, 50.0, 30.0 and
+    4096.  Weights large enough that both caps change the logits."""
+    c = {"architectures": ["Gemma2ForCausalLM"], "head_dim": 8, "hidden_size": 16,
+         "intermediate_size": 32, "max_position_embeddings": 32, "model_type": "gemma2",
+         "num_attention_heads": 8, "num_hidden_layers": 2, "rms_norm_eps": 1e-06,
+         "rope_theta": 10000.0, "vocab_size": 64}
+    ref = dict(c, num_key_value_heads=4, query_pre_attn_scalar=256, attn_logit_softcapping=50.0,
+               final_logit_softcapping=30.0, sliding_window=4096)
+    d, V, I, H, Hkv, hd = 16, 64, 32, 8, 4, 8
+    W = {"model.embed_tokens.weight": rng.normal(0, 1.5, (V, d)),
+         "model.norm.weight": 0.1 * rng.standard_normal(d)}
+    for L in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % L
+        for n in ("input_layernorm", "post_attention_layernorm",
+                  "pre_feedforward_layernorm", "post_feedforward_layernorm"):
+            W[p + n + ".weight"] = 0.1 * rng.standard_normal(d)
+        W[p + "self_attn.q_proj.weight"] = rng.normal(0, 1.5, (H * hd, d))
+        W[p + "self_attn.k_proj.weight"] = rng.normal(0, 1.5, (Hkv * hd, d))
+        W[p + "self_attn.v_proj.weight"] = rng.normal(0, 1 / math.sqrt(d), (Hkv * hd, d))
+        W[p + "self_attn.o_proj.weight"] = rng.normal(0, 1 / math.sqrt(H * hd), (d, H * hd))
+        W[p + "mlp.gate_proj.weight"] = rng.normal(0, 1 / math.sqrt(d), (I, d))
+        W[p + "mlp.up_proj.weight"] = rng.normal(0, 1 / math.sqrt(d), (I, d))
+        W[p + "mlp.down_proj.weight"] = rng.normal(0, 1 / math.sqrt(I), (d, I))
+    return c, ref, W
+
+
+def activation_table(path):
+    """Each ACT2FN entry on fixed inputs, for tests/unit/test_config_keys.c."""
+    x = torch.cat([torch.linspace(-12, 12, 49, dtype=torch.float64),
+                   torch.tensor([-0.3, -1e-3, 1e-3, 0.7, 2.5, 5.9, 6.1, 25.0], dtype=torch.float64)])
+    out = {"x": x.tolist(), "act": {k: f(x).tolist() for k, f in sorted(ACT.items())}}
+    with open(path, "w") as f:
+        json.dump(out, f)
+        f.write("\n")
+
+
+def key_fixtures(report):
+    """(name, what the fixture exercises); returns the list for the summary."""
+    rng = np.random.default_rng(4242)
+    done = []
+
+    def one(name, c, W, writer, forward, ref=None, alt=None):
+        """alt: a config the reference also runs to show the key matters."""
+        W = {k: np.float32(v) for k, v in W.items()}
+        toks = rng.integers(0, c["vocab_size"], T_SEQ)
+        hv = np.float32(rng.normal(0, 1.0, c.get("n_embd") or c["hidden_size"]))
+        cl, hk, la = emit(name, c, W, "F32", writer, forward, toks, hv, ref_cfg=ref)
+        report.append((name, cl, hk, la))
+        if alt is not None:
+            d = (forward(t64(W), alt, toks) - cl).abs().max().item()
+            done.append((name, d))
+
+    c, W = small_gpt2(rng, scale_attn_by_inverse_layer_idx=True, reorder_and_upcast_attn=True)
+    one("gpt2-layer-scale", c, W, gpt2_write, gpt2_forward,
+        alt=dict(c, scale_attn_by_inverse_layer_idx=False))
+    c, W = small_gpt2(rng, scale_attn_weights=False)
+    one("gpt2-no-attn-scale", c, W, gpt2_write, gpt2_forward, alt=dict(c, scale_attn_weights=True))
+    c, W = small_gpt2(rng, tie_word_embeddings=False)
+    one("gpt2-untied", c, W, gpt2_write, gpt2_forward, alt=dict(c, tie_word_embeddings=True))
+    c, W = small_gpt2(rng, activation_function="gelu", n_inner=24, layer_norm_epsilon=0.05)
+    one("gpt2-act-inner-eps", c, W, gpt2_write, gpt2_forward,
+        alt=dict(c, activation_function="gelu_new", layer_norm_epsilon=1e-5))
+    c, W = small_llama(rng, mlp_bias=True)
+    one("llama-mlp-bias", c, W, llama_write, llama_forward, alt=dict(c, mlp_bias=False))
+    c, W = small_llama(rng, attention_bias=True)
+    one("llama-attn-bias", c, W, llama_write, llama_forward, alt=dict(c, attention_bias=False))
+    c, W = small_llama(rng, rope_scaling={"type": "linear", "factor": 4.0})
+    one("llama-rope-linear", c, W, llama_write, llama_forward, alt={k: v for k, v in c.items() if k != "rope_scaling"})
+    # v5 layout: theta inside rope_parameters; explicit head_dim != hidden/heads;
+    # erf GELU; tied embeddings
+    c, W = small_llama(rng, hidden_act="gelu", head_dim=12, tie_word_embeddings=True, rope_theta=None,
+                       rope_parameters={"rope_type": "default", "rope_theta": 500.0})
+    del c["rope_theta"]
+    one("llama-act-headdim-v5", c, W, llama_write, llama_forward, alt=dict(c, hidden_act="silu"))
+    c, ref, W = small_gemma2_defaults(rng)
+    old = dict(ref, query_pre_attn_scalar=8, attn_logit_softcapping=None, final_logit_softcapping=None)
+    one("gemma2-defaults", c, W, gemma2_write, gemma2_forward, ref=ref, alt=old)
+    return done
+
+
+# ---------------------------------------------------------------------------
 # driver
 # ---------------------------------------------------------------------------
 
@@ -434,8 +632,10 @@ def t64(W):
     return {k: torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in W.items()}
 
 
-def emit(name, c, Wstore, dtype, writer, forward, tokens, hook_vec, extra=None, fwd_kw=None):
-    """Writes one folder: config, weights, expected.json, logits files."""
+def emit(name, c, Wstore, dtype, writer, forward, tokens, hook_vec, extra=None, fwd_kw=None, ref_cfg=None):
+    """Writes one folder: config, weights, expected.json, logits files.
+    ref_cfg: the configuration the reference runs with when it differs from
+    the config.json written (keys left out that take Hugging Face defaults)."""
     folder = os.path.join(OUT, name)
     os.makedirs(folder, exist_ok=True)
     for f in os.listdir(folder):
@@ -449,9 +649,10 @@ def emit(name, c, Wstore, dtype, writer, forward, tokens, hook_vec, extra=None, 
     Wref = t64({k: (bf16_round(v) if dtype == "BF16" else np.float32(v)) for k, v in Wstore.items()})
     kw = fwd_kw or {}
     v = torch.from_numpy(hook_vec.astype(np.float64))
-    clean = forward(Wref, c, tokens, **kw)
-    hooked = forward(Wref, c, tokens, hook=(HOOK_LAYER, v, "all"), **kw)
-    last = forward(Wref, c, tokens, hook=(HOOK_LAYER, v, "last"), **kw)
+    rc = ref_cfg or c
+    clean = forward(Wref, rc, tokens, **kw)
+    hooked = forward(Wref, rc, tokens, hook=(HOOK_LAYER, v, "all"), **kw)
+    last = forward(Wref, rc, tokens, hook=(HOOK_LAYER, v, "last"), **kw)
     write_f32(os.path.join(folder, "logits.bin"), clean.numpy())
     write_f32(os.path.join(folder, "hook.bin"), hook_vec)
     write_f32(os.path.join(folder, "logits_hook.bin"), hooked.numpy())
@@ -533,6 +734,10 @@ def main():
     c1["sliding_window"] = 10 ** 6
     dw = (gemma2_forward(W64, c, toks) - gemma2_forward(W64, c1, toks)).abs().max().item()
     print("gemma2: max logit change from the sliding window %.3g" % dw)
+
+    for name, d in key_fixtures(report):
+        print("%-22s max logit change without the key's effect: %.3g" % (name, d))
+    activation_table(os.path.join(OUT, "activations.json"))
 
     for name, cl, hk, la in report:
         print("%-14s logits |max| %.3g std %.3g; hook(all) max change %.3g; hook(last) "

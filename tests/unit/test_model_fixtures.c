@@ -1,7 +1,9 @@
 /* Forward pass of HF model folders against an independent float64 PyTorch
  * reference (scripts/make_model_fixtures.py): GPT-2 (plain and "transformer."
  * prefixed), Llama (GQA, Llama-3 rope scaling, sharded) and Gemma-2
- * (soft-capping, sliding window, explicit head_dim), each in f32 and bf16.
+ * (soft-capping, sliding window, explicit head_dim), each in f32 and bf16;
+ * and one small f32 folder per config.json key interv honours beyond those
+ * (docs/config-keys.md), named after the key.
  * Checks full-sequence logits, token-by-token decoding, additive and identity
  * hooks at resid_post.L, and batched decoding of rows at different positions.
  * Fixtures are found relative to the working directory (the repo root). */
@@ -32,6 +34,7 @@
 typedef struct fixture {
     const char *name;
     float tol;
+    int key;           /* a config-key fixture: test_load checks the architecture only */
     /* filled by setup */
     iv_model *m;
     int T, V, dim, hook_layer;
@@ -47,6 +50,16 @@ static fixture FIX[] = {
     {.name = "gpt2-bf16", .tol = TOL_BF16}, {.name = "llama", .tol = TOL_F32},
     {.name = "llama-bf16", .tol = TOL_BF16}, {.name = "gemma2", .tol = TOL_F32},
     {.name = "gemma2-bf16", .tol = TOL_BF16},
+    /* config.json keys */
+    {.name = "gpt2-layer-scale", .tol = TOL_F32, .key = 1},     /* scale_attn_by_inverse_layer_idx */
+    {.name = "gpt2-no-attn-scale", .tol = TOL_F32, .key = 1},   /* scale_attn_weights=false */
+    {.name = "gpt2-untied", .tol = TOL_F32, .key = 1},          /* tie_word_embeddings=false */
+    {.name = "gpt2-act-inner-eps", .tol = TOL_F32, .key = 1},   /* activation_function, n_inner, eps */
+    {.name = "llama-mlp-bias", .tol = TOL_F32, .key = 1},       /* mlp_bias */
+    {.name = "llama-attn-bias", .tol = TOL_F32, .key = 1},      /* attention_bias */
+    {.name = "llama-rope-linear", .tol = TOL_F32, .key = 1},    /* rope_scaling linear */
+    {.name = "llama-act-headdim-v5", .tol = TOL_F32, .key = 1}, /* hidden_act, head_dim, rope_parameters */
+    {.name = "gemma2-defaults", .tol = TOL_F32, .key = 1},      /* omitted keys take HF defaults */
 };
 
 /* Reads exactly n little-endian f32 values from dir/name. */
@@ -245,9 +258,13 @@ static void test_load(void **state) {
     const iv_config *c = &fx->m->cfg;
     assert_int_equal(c->vocab_size, fx->V);
     assert_int_equal(c->dim, fx->dim);
-    assert_true(c->max_seq >= 32);
+    assert_true(c->max_seq >= 16);
     assert_null(fx->m->tok); /* fixtures ship no tokenizer */
-    if (!strncmp(fx->name, "gpt2", 4)) {
+    if (fx->key) { /* the key's parsing is checked in test_config_keys */
+        assert_int_equal(c->arch, !strncmp(fx->name, "gpt2", 4) ? IV_ARCH_GPT2
+                                  : !strncmp(fx->name, "llama", 5) ? IV_ARCH_LLAMA : IV_ARCH_GEMMA2);
+        assert_int_equal(c->n_layers, 2);
+    } else if (!strncmp(fx->name, "gpt2", 4)) {
         assert_int_equal(c->arch, IV_ARCH_GPT2);
         assert_int_equal(c->n_layers, 2);
         assert_true(c->tied_embeddings);
@@ -409,6 +426,8 @@ static void test_batched(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         FIX_TESTS(0), FIX_TESTS(1), FIX_TESTS(2), FIX_TESTS(3), FIX_TESTS(4), FIX_TESTS(5), FIX_TESTS(6),
+        FIX_TESTS(7), FIX_TESTS(8), FIX_TESTS(9), FIX_TESTS(10), FIX_TESTS(11), FIX_TESTS(12), FIX_TESTS(13),
+        FIX_TESTS(14), FIX_TESTS(15),
     };
     return cmocka_run_group_tests_name("model_fixtures", tests, NULL, NULL);
 }
