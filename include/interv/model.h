@@ -139,11 +139,19 @@ void iv_state_free(iv_state *s);
 void iv_state_reset(iv_state *s);           /* every row back to position 0 */
 void iv_state_reset_row(iv_state *s, int row);
 int iv_state_pos(const iv_state *s, int row);
+/* Copies the first n_pos cached positions of src's row src_row into dst's row
+ * dst_row (every layer) and sets that row's position to n_pos: a prompt head
+ * shared by many rows is computed once (states of models of one shape; n_pos at
+ * most what src holds and what dst fits). */
+int iv_state_copy_prefix(iv_state *dst, int dst_row, const iv_state *src, int src_row, int n_pos, iv_err *err);
+/* Moves a row back to position pos (<= its position): what came after is forgotten. */
+int iv_state_truncate_row(iv_state *s, int row, int pos, iv_err *err);
 
 /* One forward call: row r appends n_tok[r] tokens (may be 0) tokens[r][0..] to
  * its cache.  logits: [batch, vocab] for the last new token of each row with
- * n_tok > 0 (other rows untouched); all_logits (optional, only for batch 1 calls
- * or NULL): [n_tok[0], vocab] for every new token.  Hooks see the last new
+ * n_tok > 0 (other rows untouched); all_logits (optional, or NULL):
+ * [sum of n_tok, vocab] for every new token, row 0's tokens first, each row's in
+ * order (scoring many sequences in one call).  Hooks see the last new
  * position of each row (IV_AT_LAST) or every new position (IV_AT_ALL). */
 int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, const int *n_tok,
                const iv_hooks *hooks, float *logits, float *all_logits, iv_err *err);

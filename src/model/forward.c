@@ -200,7 +200,6 @@ int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, con
                            s->max_seq);
         T += n_tok[r];
     }
-    if (all_logits && (s->batch != 1)) return iv_errf(err, "all_logits needs a batch-1 state");
     if (T == 0) return 0;
     if (hooks)
         for (int k = 0; k < hooks->n; k++)
@@ -242,8 +241,10 @@ int iv_forward(const iv_model *m, iv_state *s, const int32_t *const *tokens, con
         else {
             unembed(m, s, sel, nsel, out);
             if (logits && !direct) {
-                if (all_logits) memcpy(logits, out + (size_t)(T - 1) * V, V * sizeof(float));
-                else
+                if (all_logits) { /* the last new token of each row */
+                    for (int i = 0; i < T; i++)
+                        if (is_last[i]) memcpy(logits + (size_t)s->trow[i] * V, out + (size_t)i * V, V * sizeof(float));
+                } else
                     for (int i = 0; i < nsel; i++) memcpy(logits + (size_t)s->trow[sel[i]] * V, out + (size_t)i * V, V * sizeof(float));
             }
             if (!all_logits && !direct) free(out);

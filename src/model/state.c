@@ -85,3 +85,33 @@ void iv_state_reset_row(iv_state *s, int row) {
     if (row >= 0 && row < s->batch) s->pos[row] = 0;
 }
 int iv_state_pos(const iv_state *s, int row) { return row >= 0 && row < s->batch ? s->pos[row] : -1; }
+
+/* Prefix reuse: a prompt head shared by many rows (a judge template's
+ * instructions) is run once into src and its cache copied into each row, so
+ * every row starts at n_pos without recomputing it. */
+int iv_state_copy_prefix(iv_state *dst, int dst_row, const iv_state *src, int src_row, int n_pos, iv_err *err) {
+    const iv_config *cd = &dst->m->cfg, *cs = &src->m->cfg;
+    if (cd->n_layers != cs->n_layers || dst->kv_dim != src->kv_dim)
+        return iv_errf(err, "state: copying a KV prefix between models of different shapes");
+    if (dst_row < 0 || dst_row >= dst->batch || src_row < 0 || src_row >= src->batch)
+        return iv_errf(err, "state: KV prefix copy row %d -> %d out of range", src_row, dst_row);
+    if (n_pos < 0 || n_pos > src->pos[src_row] || n_pos > dst->max_seq)
+        return iv_errf(err, "state: KV prefix of %d positions (source holds %d, destination fits %d)", n_pos,
+                       src->pos[src_row], dst->max_seq);
+    size_t row = (size_t)n_pos * dst->kv_dim * sizeof(float);
+    for (int l = 0; l < cd->n_layers; l++) {
+        size_t d = (((size_t)l * dst->batch + dst_row) * dst->max_seq) * dst->kv_dim;
+        size_t s = (((size_t)l * src->batch + src_row) * src->max_seq) * src->kv_dim;
+        memcpy(dst->kc + d, src->kc + s, row);
+        memcpy(dst->vc + d, src->vc + s, row);
+    }
+    dst->pos[dst_row] = n_pos;
+    return 0;
+}
+
+int iv_state_truncate_row(iv_state *s, int row, int pos, iv_err *err) {
+    if (row < 0 || row >= s->batch || pos < 0 || pos > s->pos[row])
+        return iv_errf(err, "state: cannot move row %d back to position %d", row, pos);
+    s->pos[row] = pos;
+    return 0;
+}
