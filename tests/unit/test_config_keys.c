@@ -1,0 +1,245 @@
+/* config.json keys (docs/config-keys.md): each numerics-changing key is parsed
+ * to what transformers would use (its defaults when the key is absent), or the
+ * model is refused with one line naming the key and its value.  The forward
+ * effect of every honoured key is checked against PyTorch in
+ * test_model_fixtures; the activations here against a PyTorch table
+ * (tests/fixtures/models/activations.json, scripts/make_model_fixtures.py). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "model/model_internal.h"
+
+static char dir[64];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/iv_cfgkeys_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char p[128];
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    unlink(p);
+    rmdir(dir);
+    return 0;
+}
+
+/* Parses json as config.json: returns iv_hf_config's rc, message in err. */
+static int parse(const char *json, iv_config *c, iv_err *err) {
+    char p[128];
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(json, f);
+    fclose(f);
+    memset(c, 0, sizeof *c);
+    memset(err, 0, sizeof *err);
+    return iv_hf_config(c, p, err);
+}
+
+static void accept(const char *json, iv_config *c) {
+    iv_err err;
+    int rc = parse(json, c, &err);
+    if (rc) fprintf(stderr, "unexpected refusal: %s\n", err.msg);
+    assert_int_equal(rc, 0);
+}
+
+/* Refused with one line "<dir>/config.json: <expect>". */
+static void refuse(const char *json, const char *expect) {
+    iv_config c;
+    iv_err err;
+    assert_int_equal(parse(json, &c, &err), -1);
+    if (!strstr(err.msg, expect)) fprintf(stderr, "message lacks '%s': %s\n", expect, err.msg);
+    assert_non_null(strstr(err.msg, expect));
+    assert_non_null(strstr(err.msg, "config.json: "));
+    assert_null(strchr(err.msg, '\n'));
+}
+
+#define GPT2 "{\"architectures\":[\"GPT2LMHeadModel\"],\"n_embd\":16,\"n_head\":2,\"n_layer\":2,\"vocab_size\":64"
+#define LLAMA "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":16,\"intermediate_size\":40," \
+              "\"num_attention_heads\":2,\"num_hidden_layers\":2,\"vocab_size\":64"
+#define GEMMA "{\"architectures\":[\"Gemma2ForCausalLM\"],\"hidden_size\":16,\"intermediate_size\":32," \
+              "\"num_attention_heads\":8,\"num_hidden_layers\":4,\"vocab_size\":64"
+
+static void test_gpt2_keys(void **state) {
+    (void)state;
+    iv_config c;
+    /* GPT2Config defaults; n_ctx is not read by transformers (n_positions 1024) */
+    accept(GPT2 ",\"n_ctx\":16}", &c);
+    assert_int_equal(c.max_seq, 1024);
+    assert_int_equal(c.hidden_dim, 64);
+    assert_float_equal(c.query_scale, 1.f / sqrtf(8.f), 1e-7f);
+    assert_int_equal(c.attn_scale_by_layer, 0);
+    assert_int_equal(c.act, IV_ACT_GELU_TANH);
+    assert_true(c.tied_embeddings);
+    assert_float_equal(c.norm_eps, 1e-5f, 0);
+    accept(GPT2 ",\"scale_attn_weights\":false,\"scale_attn_by_inverse_layer_idx\":true,\"tie_word_embeddings\":false,"
+                "\"activation_function\":\"gelu\",\"n_inner\":null,\"n_positions\":16,\"layer_norm_epsilon\":0.001,"
+                "\"reorder_and_upcast_attn\":true}", &c);
+    assert_float_equal(c.query_scale, 1.f, 0);
+    assert_int_equal(c.attn_scale_by_layer, 1);
+    assert_false(c.tied_embeddings);
+    assert_int_equal(c.act, IV_ACT_GELU_ERF);
+    assert_int_equal(c.hidden_dim, 64); /* n_inner null: 4 * n_embd */
+    assert_int_equal(c.max_seq, 16);
+    assert_float_equal(c.norm_eps, 1e-3f, 0);
+    accept(GPT2 ",\"activation_function\":\"relu\",\"n_inner\":24,\"tie_word_embeddings\":null}", &c);
+    assert_int_equal(c.act, IV_ACT_RELU);
+    assert_int_equal(c.hidden_dim, 24);
+    assert_false(c.tied_embeddings); /* None is falsy in transformers' tie check */
+}
+
+static void test_llama_keys(void **state) {
+    (void)state;
+    iv_config c;
+    /* LlamaConfig defaults; query_pre_attn_scalar is not a Llama key */
+    accept(LLAMA ",\"query_pre_attn_scalar\":24,\"pretraining_tp\":2}", &c);
+    assert_int_equal(c.n_kv_heads, 2);
+    assert_int_equal(c.head_dim, 8);
+    assert_int_equal(c.max_seq, 2048);
+    assert_float_equal(c.query_scale, 1.f / sqrtf(8.f), 1e-7f);
+    assert_float_equal(c.rope_theta, 10000.f, 0);
+    assert_float_equal(c.norm_eps, 1e-6f, 0);
+    assert_int_equal(c.act, IV_ACT_SILU);
+    assert_false(c.tied_embeddings);
+    assert_false(c.attention_bias);
+    assert_false(c.mlp_bias);
+    assert_float_equal(c.attn_softcap, 0, 0);
+    assert_int_equal(c.sliding_window, 0);
+    accept(LLAMA ",\"attention_bias\":true,\"mlp_bias\":true,\"head_dim\":12,\"hidden_act\":\"gelu_pytorch_tanh\","
+                 "\"rope_scaling\":{\"type\":\"linear\",\"factor\":4},\"rope_theta\":500}", &c);
+    assert_true(c.attention_bias);
+    assert_true(c.mlp_bias);
+    assert_int_equal(c.head_dim, 12);
+    assert_float_equal(c.query_scale, 1.f / sqrtf(12.f), 1e-7f);
+    assert_int_equal(c.act, IV_ACT_GELU_TANH);
+    assert_float_equal(c.rope_linear_factor, 4.f, 0);
+    assert_float_equal(c.rope_factor, 0.f, 0);
+    assert_float_equal(c.rope_theta, 500.f, 0);
+    /* transformers v5 layout: theta inside rope_parameters */
+    accept(LLAMA ",\"rope_parameters\":{\"rope_type\":\"default\",\"rope_theta\":250.0}}", &c);
+    assert_float_equal(c.rope_theta, 250.f, 0);
+    assert_float_equal(c.rope_linear_factor, 0.f, 0);
+    accept(LLAMA ",\"rope_theta\":5e5,\"rope_parameters\":{\"rope_type\":\"llama3\",\"factor\":8,\"low_freq_factor\":1,"
+                 "\"high_freq_factor\":4,\"original_max_position_embeddings\":8192}}", &c);
+    assert_float_equal(c.rope_theta, 5e5f, 0);
+    assert_float_equal(c.rope_factor, 8.f, 0);
+    assert_int_equal(c.rope_orig_max_pos, 8192);
+}
+
+static void test_gemma2_keys(void **state) {
+    (void)state;
+    iv_config c;
+    /* every key left out: Gemma2Config's defaults (hidden_act is never read) */
+    accept(GEMMA ",\"hidden_act\":\"silu\",\"mlp_bias\":true}", &c);
+    assert_int_equal(c.n_kv_heads, 4);
+    assert_int_equal(c.head_dim, 256);
+    assert_float_equal(c.query_scale, 1.f / 16.f, 0);
+    assert_float_equal(c.attn_softcap, 50.f, 0);
+    assert_float_equal(c.final_softcap, 30.f, 0);
+    assert_int_equal(c.sliding_window, 4096);
+    assert_int_equal(c.max_seq, 8192);
+    assert_int_equal(c.act, IV_ACT_GELU_TANH);
+    assert_true(c.tied_embeddings);
+    assert_false(c.mlp_bias);
+    assert_false(c.attention_bias);
+    assert_float_equal(c.embed_scale, 4.f, 0);
+    /* null switches the caps and the window off; the default layer_types is accepted */
+    accept(GEMMA ",\"attn_logit_softcapping\":null,\"final_logit_softcapping\":null,\"sliding_window\":null,"
+                 "\"head_dim\":8,\"query_pre_attn_scalar\":24,\"attention_bias\":true,"
+                 "\"layer_types\":[\"sliding_attention\",\"full_attention\",\"sliding_attention\",\"full_attention\"]}",
+           &c);
+    assert_float_equal(c.attn_softcap, 0.f, 0);
+    assert_float_equal(c.final_softcap, 0.f, 0);
+    assert_int_equal(c.sliding_window, 0);
+    assert_float_equal(c.query_scale, 1.f / sqrtf(24.f), 1e-7f);
+    assert_true(c.attention_bias);
+}
+
+static void test_refused(void **state) {
+    (void)state;
+    refuse(GPT2 ",\"activation_function\":\"laplace\"}", "activation_function=\"laplace\" is not supported");
+    refuse(GPT2 ",\"scale_attn_weights\":\"yes\"}", "scale_attn_weights=\"yes\" is not supported");
+    refuse(GPT2 ",\"layer_norm_epsilon\":null}", "layer_norm_epsilon=null is not supported");
+    refuse(LLAMA ",\"hidden_act\":\"xielu\"}", "hidden_act=\"xielu\" is not supported");
+    refuse(LLAMA ",\"rope_scaling\":{\"type\":\"dynamic\",\"factor\":2}}", "rope_scaling.type=\"dynamic\" is not supported");
+    refuse(LLAMA ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4}}", "rope_scaling.rope_type=\"yarn\" is not supported");
+    refuse(LLAMA ",\"rope_parameters\":{\"rope_type\":\"longrope\",\"rope_theta\":1e4}}",
+           "rope_parameters.rope_type=\"longrope\" is not supported");
+    refuse(LLAMA ",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8}}", "rope_scaling.low_freq_factor=(missing) is not supported");
+    refuse(LLAMA ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":0.5}}", "rope_scaling.factor=0.5 is not supported");
+    refuse(LLAMA ",\"rope_scaling\":\"linear\"}", "rope_scaling=\"linear\" is not supported");
+    refuse(LLAMA ",\"partial_rotary_factor\":0.5}", "partial_rotary_factor=0.5 is not supported");
+    refuse(LLAMA ",\"rms_norm_eps\":null}", "rms_norm_eps=null is not supported");
+    refuse(LLAMA ",\"mlp_bias\":\"no\"}", "mlp_bias=\"no\" is not supported");
+    refuse(GEMMA ",\"rope_scaling\":{\"type\":\"linear\",\"factor\":2}}", "rope_scaling.type=\"linear\" is not supported");
+    refuse(GEMMA ",\"hidden_activation\":null}", "hidden_activation=null is not supported");
+    refuse(GEMMA ",\"use_bidirectional_attention\":true}", "use_bidirectional_attention=true is not supported");
+    refuse(GEMMA ",\"layer_types\":[\"full_attention\",\"full_attention\",\"full_attention\",\"full_attention\"]}",
+           "layer_types=[\"full_attention\"");
+    refuse(GEMMA ",\"query_pre_attn_scalar\":0}", "query_pre_attn_scalar=0 is not supported");
+}
+
+/* Every ACT2FN name interv accepts, against torch on fixed inputs (f32). */
+static void test_activations(void **state) {
+    (void)state;
+    json_error_t je;
+    json_t *root = json_load_file("tests/fixtures/models/activations.json", 0, &je);
+    if (!root) fprintf(stderr, "activations.json: %s (run from the repo root)\n", je.text);
+    assert_non_null(root);
+    json_t *xs = json_object_get(root, "x"), *acts = json_object_get(root, "act");
+    size_t n = json_array_size(xs);
+    assert_true(n > 50);
+    float *x = malloc(n * sizeof *x), *u = malloc(n * sizeof *u);
+    const char *name;
+    json_t *ref;
+    int checked = 0;
+    json_object_foreach(acts, name, ref) {
+        iv_act a;
+        assert_int_equal(iv_act_parse(name, &a), 0);
+        for (int gated = 0; gated < 2; gated++) {
+            for (size_t i = 0; i < n; i++) {
+                x[i] = (float)json_real_value(json_array_get(xs, i));
+                u[i] = 0.25f + 0.5f * (float)(i % 5);
+            }
+            iv_act_apply(a, x, gated ? u : NULL, (int64_t)n);
+            double worst = 0;
+            for (size_t i = 0; i < n; i++) {
+                double r = json_real_value(json_array_get(ref, i)) * (gated ? u[i] : 1.0);
+                double e = fabs(x[i] - r) / (1.0 + fabs(r));
+                if (e > worst) worst = e;
+            }
+            if (!(worst < 2e-6)) fprintf(stderr, "%s%s: max relative error %.3g\n", name, gated ? " (gated)" : "", worst);
+            assert_true(worst < 2e-6);
+        }
+        checked++;
+    }
+    assert_true(checked >= 18);
+    iv_act a;
+    assert_int_equal(iv_act_parse("laplace", &a), -1);
+    assert_int_equal(iv_act_parse(NULL, &a), -1);
+    free(x);
+    free(u);
+    json_decref(root);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_gpt2_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_llama_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gemma2_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+        cmocka_unit_test(test_activations),
+    };
+    return cmocka_run_group_tests_name("config_keys", tests, NULL, NULL);
+}
