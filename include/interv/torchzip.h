@@ -1,5 +1,6 @@
 /* PyTorch zip checkpoints written by torch.save(state_dict), e.g. tuned-lens
- * params.pt: a zip holding <archive>/data.pkl (the pickled {name: tensor} dict),
+ * params.pt: a zip holding <archive>/data.pkl (the pickled {name: tensor} dict,
+ * or one bare tensor from torch.save(tensor), then listed as one tensor named ""),
  * <archive>/data/<key> (raw little-endian storages), <archive>/version and maybe
  * <archive>/byteorder.  data.pkl is read by a restricted interpreter that knows
  * only the opcodes and globals of a state dict and never executes anything.

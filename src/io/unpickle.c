@@ -414,8 +414,16 @@ static int step(pk *u, val **result) {
 }
 
 static int collect(pk *u, const val *top) {
-    if (top->k != V_DICT) return iv_errf(u->err, "%s: top-level object is not a dict", u->what);
     iv_pk_dict *o = u->out;
+    if (top->k == V_TENSOR) { /* torch.save(tensor): one tensor, named "" */
+        if (!(o->t = calloc(1, sizeof *o->t))) return iv_errf(u->err, "%s: out of memory", u->what);
+        o->t[0] = top->t;
+        if (!(o->t[0].name = strdup(""))) return iv_errf(u->err, "%s: out of memory", u->what);
+        o->nt = 1;
+        return 0;
+    }
+    if (top->k != V_DICT)
+        return iv_errf(u->err, "%s: top-level object is not a dict of tensors or a tensor", u->what);
     size_t np = top->n / 2;
     o->t = calloc(np ? np : 1, sizeof *o->t);
     if (!o->t) return iv_errf(u->err, "%s: out of memory", u->what);

@@ -33,7 +33,8 @@ typedef struct iv_pk_dict {
     size_t ns;
 } iv_pk_dict;
 
-/* Interprets buf[len] as a pickled {str: tensor} dict. `what` names the stream in
+/* Interprets buf[len] as a pickled {str: tensor} dict, or a bare pickled tensor
+ * (torch.save(tensor)), returned as one tensor named "". `what` names the stream in
  * messages (e.g. "ckpt.pt: archive/data.pkl"). Shapes and strides are only
  * type-checked here; the caller validates them against the storage files. */
 int iv_unpickle_state_dict(const uint8_t *buf, size_t len, const char *what, iv_pk_dict *out,

@@ -2,14 +2,18 @@
  * (the raw probe weight).  Encoders: steering z = v.x / |v| (projection), probe
  * z = sigmoid(w.x + b).  Bottleneck leaves x unchanged (no round trip to lose).
  * Artifacts: our safetensors ("direction" [d] / "weight" [d] + "bias" [1], with
- * metadata interv_method, layer, d_model) or, for steering, a llama.cpp GGUF
- * control vector (direction.L for resid_post.L). */
+ * metadata interv_method, layer, d_model), a PyTorch zip as the reference study
+ * writes it (steering: torch.save of one [1, d] or [d] tensor; probe: a state dict
+ * with "proj.0.weight" [1, d] and "proj.0.bias" [1], or "weight" / "bias") or,
+ * for steering, a llama.cpp GGUF control vector (direction.L for resid_post.L).
+ * The format is told by the file's first bytes, not its name. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "interv/gguf.h"
 #include "interv/io.h"
+#include "interv/torchzip.h"
 #include "method_internal.h"
 
 typedef struct ivm_add {
@@ -45,11 +49,6 @@ static int add_apply(iv_method *mm, float *x, iv_err *err) {
 }
 
 static const ivm_ops add_ops = {add_nf, add_encode, NULL, add_apply, add_destroy};
-
-static int ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
 
 /* layer from the artifact vs --layer */
 static int resolve_layer(iv_method *mm, const char *path, int art_layer, iv_err *err) {
@@ -147,6 +146,80 @@ out:
     return rc;
 }
 
+/* One vector tensor of a torch zip: [d] or [1, d]; anything else is refused. */
+static int pt_vector(iv_method *mm, const char *path, const iv_tz_tensor *t, const char *what,
+                     float **out, iv_err *err) {
+    int row = t->ndim == 2 && t->shape[0] == 1;
+    int64_t d = t->ndim == 1 ? t->shape[0] : row ? t->shape[1] : -1;
+    if (d < 0) {
+        char sh[96] = "";
+        for (int i = 0, n = 0; i < t->ndim && n < (int)sizeof sh - 24; i++)
+            n += snprintf(sh + n, sizeof sh - (size_t)n, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+        return iv_errf(err, "%s: %s is [%s], expected [1, %d] or [%d]", path, what, sh, mm->dim, mm->dim);
+    }
+    if (d != mm->dim)
+        return iv_errf(err, "%s: %s has %lld elements but the model has dim %d (artifact for another "
+                            "model)", path, what, (long long)d, mm->dim);
+    if (!(*out = malloc(sizeof(float) * (size_t)d))) return iv_errf(err, "out of memory");
+    memcpy(*out, t->data, sizeof(float) * (size_t)d);
+    return 0;
+}
+
+static int load_pt(iv_method *mm, const char *path, ivm_add *a, iv_err *err) {
+    iv_torchzip *tz = NULL;
+    if (iv_torchzip_open(path, &tz, err)) return -1;
+    int rc = 0;
+    if (mm->kind != IV_METHOD_PROBE) { /* torch.save(v): one tensor (a dict of one also works) */
+        if (tz->n != 1)
+            rc = iv_errf(err, "%s: a steering .pt holds one tensor (torch.save of a [1, %d] tensor); "
+                              "this one holds %zu", path, mm->dim, tz->n);
+        else
+            rc = pt_vector(mm, path, &tz->tensors[0], "the steering vector", &a->v, err);
+        goto out;
+    }
+    /* probe state dict: the reference's nn.Sequential(nn.Linear(d, 1), ...) as
+     * proj.0.*, or a bare nn.Linear(d, 1) */
+    const char *pre = iv_torchzip_find(tz, "proj.0.weight") ? "proj.0." : "";
+    char wn[32], bn[32];
+    snprintf(wn, sizeof wn, "%sweight", pre);
+    snprintf(bn, sizeof bn, "%sbias", pre);
+    const iv_tz_tensor *tw = iv_torchzip_find(tz, wn), *tb = iv_torchzip_find(tz, bn);
+    if (!tw) {
+        rc = iv_errf(err, "%s: a probe state dict needs \"proj.0.weight\" [1, %d] (or \"weight\")",
+                     path, mm->dim);
+        goto out;
+    }
+    for (size_t i = 0; i < tz->n; i++) /* a deeper probe is not x + a w */
+        if (&tz->tensors[i] != tw && &tz->tensors[i] != tb) {
+            rc = iv_errf(err, "%s: tensor \"%s\" is not part of a linear probe (%s, %s)", path,
+                         tz->tensors[i].name, wn, bn);
+            goto out;
+        }
+    if ((rc = pt_vector(mm, path, tw, wn, &a->v, err))) goto out;
+    if (tb) {
+        if (tb->numel != 1 || tb->ndim > 1) {
+            rc = iv_errf(err, "%s: \"%s\" must be [1] (one output)", path, bn);
+            goto out;
+        }
+        a->b = tb->data[0];
+    }
+out:
+    iv_torchzip_close(tz);
+    return rc;
+}
+
+/* 'Z' a zip (torch.save), 'G' GGUF, 'S' anything else (safetensors is checked by
+ * its own reader). */
+static char sniff(const char *path) {
+    unsigned char m[4] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(m, 1, 4, f) : 0;
+    if (f) fclose(f);
+    if (n == 4 && !memcmp(m, "PK\x03\x04", 4)) return 'Z';
+    if (n == 4 && !memcmp(m, "GGUF", 4)) return 'G';
+    return 'S';
+}
+
 int ivm_additive_create(iv_method *mm, const iv_method_opts *o, iv_err *err) {
     const char *art = o->artifact;
     const char *what = mm->kind == IV_METHOD_PROBE ? "probe" : "steering";
@@ -157,9 +230,13 @@ int ivm_additive_create(iv_method *mm, const iv_method_opts *o, iv_err *err) {
     mm->ops = &add_ops;
     mm->impl = a;
     int rc;
-    if (ends_with(art, ".gguf")) {
-        if (mm->kind == IV_METHOD_PROBE) return iv_errf(err, "%s: a probe is a safetensors file", art);
+    char fmt = sniff(art);
+    if (fmt == 'G') {
+        if (mm->kind == IV_METHOD_PROBE)
+            return iv_errf(err, "%s: a GGUF control vector is a steering vector, not a probe", art);
         rc = load_gguf(mm, art, a, err);
+    } else if (fmt == 'Z') {
+        rc = load_pt(mm, art, a, err);
     } else {
         rc = load_st(mm, art, a, err);
     }

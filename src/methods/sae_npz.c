@@ -1,11 +1,14 @@
 /* Gemma Scope SAEs: params.npz with float32 W_enc [d_in,d_sae], W_dec [d_sae,d_in],
  * b_enc, b_dec, threshold; JumpReLU; no b_dec subtraction before encoding.  The
  * layer comes from a "layer_N" folder in the path (Gemma Scope's naming), when
- * present: layer N reads block N's output. */
+ * present: layer N reads block N's output.  An optional "scaling_factor" [d_sae]
+ * is sae-lens' per-feature decoder scale (x^ = (f * scale) W_dec + b_dec), folded
+ * into W_dec; any other array is refused by name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "interv/npz.h"
+#include "sae_fold.h"
 #include "sae_internal.h"
 
 static int get(iv_npz *z, const char *path, const char *name, int ndim, const int64_t *want,
@@ -51,6 +54,18 @@ int ivm_sae_load_npz(const char *path, int d_model, ivm_sae *s, iv_err *err) {
     }
     s->d_in = sh[0];
     s->d_sae = sh[1];
+    for (size_t i = 0; i < iv_npz_count(z); i++) {
+        const char *nm = iv_npz_name(z, i);
+        static const char *const known[] = {"W_enc", "W_dec", "b_enc", "b_dec", "threshold",
+                                            "scaling_factor"};
+        int ok = 0;
+        for (size_t k = 0; !ok && k < sizeof known / sizeof known[0]; k++) ok = !strcmp(nm, known[k]);
+        if (!ok) {
+            rc = iv_errf(err, "%s: array \"%s\" is not part of a Gemma Scope JumpReLU SAE "
+                              "(unsupported variant)", path, nm);
+            goto out;
+        }
+    }
     s->act = IVM_SAE_JUMPRELU;
     s->apply_b_dec = 0;
     s->layer = layer_from_path(path);
@@ -62,6 +77,14 @@ int ivm_sae_load_npz(const char *path, int d_model, ivm_sae *s, iv_err *err) {
         (rc = get(z, path, "b_dec", 1, vi, &s->b_dec, err)) ||
         (rc = get(z, path, "threshold", 1, vs, &s->threshold, err)))
         goto out;
+    if (iv_npz_has(z, "scaling_factor")) {
+        float *sc = NULL;
+        if ((rc = get(z, path, "scaling_factor", 1, vs, &sc, err))) goto out;
+        if (!ivm_sae_all_ones(sc, s->d_sae))
+            rc = ivm_sae_fold_feature_scale(s, sc, s->d_sae, path, "scaling_factor", err);
+        free(sc);
+        if (rc) goto out;
+    }
     s->path = strdup(path);
 out:
     iv_npz_close(z);

@@ -16,9 +16,14 @@
 
 /* Checks config.json's d_model / num_hidden_layers against the model and reads
  * "final_norm" (default true: the tuned-lens package and `interv train` both
- * apply the model's final norm after the translator). */
-static int check_config(const char *dir, int d, int n_layers, int *final_norm, iv_err *err) {
+ * apply the model's final norm after the translator), "bias" (TunedLensConfig's
+ * default true: the translators are nn.Linear with a bias) and "lens_type"
+ * (only the affine translator, "linear_tuned_lens"; "linear_tensor" is the
+ * name `interv train` wrote for the same thing). */
+static int check_config(const char *dir, int d, int n_layers, int *final_norm, int *bias,
+                        iv_err *err) {
     *final_norm = 1;
+    *bias = 1;
     char *path = ivm_join(dir, "config.json");
     if (!path) return iv_errf(err, "out of memory");
     if (!ivm_is_file(path)) { free(path); return 0; } /* optional */
@@ -31,8 +36,16 @@ static int check_config(const char *dir, int d, int n_layers, int *final_norm, i
         json_t *jd = json_object_get(root, "d_model");
         json_t *jl = json_object_get(root, "num_hidden_layers");
         json_t *fn = json_object_get(root, "final_norm");
+        json_t *jb = json_object_get(root, "bias");
+        const char *lt = json_string_value(json_object_get(root, "lens_type"));
         if (json_is_boolean(fn)) *final_norm = json_is_true(fn);
-        if (jd && json_is_integer(jd) && json_integer_value(jd) != d)
+        if (json_is_boolean(jb)) *bias = json_is_true(jb);
+        if (jb && !json_is_boolean(jb))
+            rc = iv_errf(err, "%s: bias must be true or false", path);
+        else if (lt && strcmp(lt, "linear_tuned_lens") && strcmp(lt, "linear_tensor"))
+            rc = iv_errf(err, "%s: lens_type \"%s\" is unsupported (only \"linear_tuned_lens\", an "
+                              "affine translator per layer)", path, lt);
+        else if (jd && json_is_integer(jd) && json_integer_value(jd) != d)
             rc = iv_errf(err, "%s: d_model %lld but the model has dim %d (artifact for another model)",
                          path, (long long)json_integer_value(jd), d);
         else if (jl && json_is_integer(jl) && json_integer_value(jl) != n_layers)
@@ -87,8 +100,8 @@ int ivm_tuned_load_st(const char *dir, const char *file, int idx, int d, int n_l
         goto done;
     }
     *A = malloc(sizeof(double) * (size_t)d * d);
-    *b = calloc((size_t)d, sizeof(double));
-    if (!*A || !*b) {
+    *b = fb ? calloc((size_t)d, sizeof(double)) : NULL; /* NULL: the file has no bias */
+    if (!*A || (fb && !*b)) {
         free(*A); free(*b); *A = NULL; *b = NULL;
         rc = iv_errf(err, "%s: out of memory", file);
     } else {
@@ -127,16 +140,32 @@ int ivm_lens_create_tuned(iv_method *mm, const iv_method_opts *o, iv_err *err) {
         dir = slash ? strndup(art, (size_t)(slash - art)) : strdup(".");
         size_t n = strlen(art);
         is_pt = n > 3 && !strcmp(art + n - 3, ".pt");
+        FILE *f = fopen(art, "rb"); /* the content decides: a zip is a torch.save file */
+        unsigned char m[4] = {0};
+        if (f) {
+            if (fread(m, 1, 4, f) == 4) is_pt = !memcmp(m, "PK\x03\x04", 4);
+            fclose(f);
+        }
     } else {
         return iv_errf(err, "%s: no such tuned-lens folder or file", art);
     }
     if (!dir || !file) { free(dir); free(file); return iv_errf(err, "out of memory"); }
     ivm_lens *L = calloc(1, sizeof *L);
     int rc = L ? 0 : iv_errf(err, "out of memory");
-    int final_norm = 1;
-    if (!rc) rc = check_config(dir, d, nl, &final_norm, err);
+    int final_norm = 1, bias = 1;
+    if (!rc) rc = check_config(dir, d, nl, &final_norm, &bias, err);
     if (!rc) rc = (is_pt ? ivm_tuned_load_pt : ivm_tuned_load_st)(dir, file, mm->layer + 1, d, nl,
                                                                   &L->A, &L->b, err);
+    /* the file must agree with config.json's "bias", as the package's strict
+     * state-dict load demands; the identity translator (A NULL) has neither */
+    if (!rc && L->A && bias && !L->b)
+        rc = iv_errf(err, "%s: translator %d has no bias but config.json says \"bias\": true", file,
+                     mm->layer + 1);
+    else if (!rc && L->A && !bias && L->b)
+        rc = iv_errf(err, "%s: translator %d has a bias but config.json says \"bias\": false", file,
+                     mm->layer + 1);
+    else if (!rc && L->A && !L->b && !(L->b = calloc((size_t)d, sizeof(double))))
+        rc = iv_errf(err, "out of memory");
     free(dir);
     free(file);
     if (rc) {

@@ -40,8 +40,8 @@ int ivm_tuned_load_pt(const char *dir, const char *file, int idx, int d, int n_l
         goto done;
     }
     *A = malloc(sizeof(double) * (size_t)d * d);
-    *b = calloc((size_t)d, sizeof(double));
-    if (!*A || !*b) {
+    *b = tb ? calloc((size_t)d, sizeof(double)) : NULL; /* NULL: the file has no bias */
+    if (!*A || (tb && !*b)) {
         free(*A); free(*b); *A = NULL; *b = NULL;
         rc = iv_errf(err, "%s: out of memory", file);
         goto done;
