@@ -135,6 +135,7 @@ typedef struct iv_probe {
     float b;
     float train_acc, test_acc, train_loss;
     int n_train, n_test;
+    iv_protocol protocol;  /* the recipe that trained it (saved as metadata) */
 } iv_probe;
 /* Logistic regression on pooled activations, pos prompts label 1, neg label 0.
  * The split is stratified and by pair: a pair's two sentences land on the same
@@ -148,8 +149,38 @@ int iv_train_probe(const iv_model *m, const iv_texts *pos, const iv_texts *neg,
 int iv_probe_fit(const float *x, const int *y, const int *is_train, int n, int dim,
                  const iv_probe_opts *o, iv_probe *out, iv_err *err);
 void iv_probe_free(iv_probe *p);
+
+/* ---- linear probe, the reference recipe (IV_PROTOCOL_PAPER, src/train/probe_paper.c) --
+ * p = σ(w·x + b) on RAW pooled activations; w ~ N(0, 0.02²), b = 0;
+ * per batch: loss = mean BCE (PyTorch BCELoss on σ: log clamped at −100) + 0.3 (Σ|w| + |b|);
+ * Adam (β 0.9/0.95, ε 1e-8) with coupled L2 decay 0.1 (g += 0.1 θ, torch.optim.Adam's
+ * weight_decay), lr 1e-3; batches of 16 in a fresh shuffle each epoch (last batch
+ * short); 50 epochs; after each epoch the test BCE steps ReduceLROnPlateau(mode min,
+ * factor 0.75, patience 0, threshold 1e-4 rel, eps 1e-8): lr × 0.75 whenever the
+ * test loss is not below (1 − 1e-4) × the best test loss so far.  Final-epoch w, b.
+ * Computed in double. */
+#define IV_PROBE_PAPER_EPOCHS 50
+#define IV_PROBE_PAPER_BATCH 16
+#define IV_PROBE_PAPER_SEED 12345
+typedef struct iv_probe_paper_plan {
+    const float *w0;       /* [dim] initial weights, or NULL = N(0, 0.02²) from the seed */
+    const int32_t *order;  /* [epochs, n_train] each epoch's order of the training rows
+                              (0..n_train-1 = training rows in x order), or NULL = shuffled */
+    double *lr_used;       /* [epochs] out (optional): learning rate during each epoch */
+    double *test_loss;     /* [epochs] out (optional): test BCE after each epoch */
+} iv_probe_paper_plan;
+/* Stratified split by label (sentences, not pairs): n_test = ceil(0.2 n), each
+ * label's share of the training rows proportional to its count; rows drawn by a
+ * seeded shuffle within each label.  y: [n] 0/1, is_train: [n] out. */
+int iv_probe_paper_split(const int *y, int n, uint64_t seed, int *is_train, iv_err *err);
+/* The recipe on given features (x: [n, dim], y: [n] 0/1, is_train: [n]); seed
+ * drives the init and the shuffles when plan (may be NULL) does not fix them. */
+int iv_probe_paper_fit(const float *x, const int *y, const int *is_train, int n, int dim,
+                       uint64_t seed, const iv_probe_paper_plan *plan, iv_probe *out,
+                       iv_err *err);
+
 /* safetensors "weight" [d], "bias" [1]; metadata interv_method=probe, layer,
- * d_model, concept, train_acc, test_acc, l1. */
+ * d_model, concept, train_acc, test_acc, l1, protocol (interv|paper). */
 int iv_probe_save(const char *path, const iv_probe *p, int layer, const char *concept,
                   float l1, iv_err *err);
 

@@ -19,6 +19,7 @@ static const char *USAGE =
     "                    [--seed S] [--steps N] [--lr X] [--l1 X] [--d-sae N] [--k K]\n"
     "                    [--pca] [--gguf FILE] [--concept NAME] [--batch N]\n"
     "                    [--max-tokens N] [--tokenizer FILE] [--threads N]\n"
+    "                    [--protocol interv|paper]\n"
     "\n"
     "  steering    v = mean over pairs of pooled(pos) - pooled(neg) at resid_post.L (pooled =\n"
     "              mean over positions after BOS); --pca: top principal direction of the\n"
@@ -42,7 +43,16 @@ static const char *USAGE =
     "  --lr X             Adam learning rate (probe 0.01, others 0.001)\n"
     "  --batch N          positions per step (tuned-lens, sae; default 256)\n"
     "  --max-tokens N     activation positions collected from the corpus\n"
-    "  --concept NAME     recorded in the metadata (default: the pairs file's name)\n";
+    "  --concept NAME     recorded in the metadata (default: the pairs file's name)\n"
+    "  --protocol P       interv (default) or paper: the reference study's probe recipe\n"
+    "                     (sigmoid probe on raw activations, N(0,0.02) init, BCE + 0.3 L1 on\n"
+    "                     w and b, Adam lr 1e-3 betas 0.9/0.95 with coupled weight decay 0.1,\n"
+    "                     batches of 16, 50 epochs, lr x 0.75 when the test loss does not\n"
+    "                     improve (ReduceLROnPlateau, patience 0), stratified 80/20 split by\n"
+    "                     label with seed 12345, final-epoch weights; --steps/--lr/--l1 are\n"
+    "                     refused).  Steering is the same under both; tuned-lens and sae have\n"
+    "                     no paper recipe (the protocol changes how a lens is applied, not\n"
+    "                     how it is trained) and refuse it.\n";
 
 /* ---- progress line ----------------------------------------------------------------- */
 typedef struct {
@@ -85,6 +95,7 @@ typedef struct {
     long layer, seed, steps, d_sae, k, batch, max_tokens, threads;
     double lr, l1;
     int pca, have_l1, have_lr;
+    iv_protocol protocol;
 } args;
 
 static int fail(const char *msg, const iv_err *e) {
@@ -140,6 +151,8 @@ static int run_pairs(const args *a, iv_model *m, progress *pg) {
     } else {
         iv_probe_opts o = iv_probe_defaults();
         o.layer = (int)a->layer; o.seed = (uint64_t)a->seed; o.act = act;
+        o.protocol = a->protocol;
+        if (o.protocol == IV_PROTOCOL_PAPER) o.l1 = 0.3f; /* recorded in the metadata */
         if (a->steps > 0) o.steps = (int)a->steps;
         if (a->have_lr) o.lr = (float)a->lr;
         if (a->have_l1) o.l1 = (float)a->l1;
@@ -148,8 +161,9 @@ static int run_pairs(const args *a, iv_model *m, progress *pg) {
         if (iv_probe_save(a->out, &p, (int)a->layer, concept, o.l1, &e)) {
             iv_probe_free(&p); fail("probe", &e); goto done;
         }
-        printf("probe %s layer %ld: train_acc %.4f (%d)  test_acc %.4f (%d)  loss %.4f -> %s\n", concept,
-               a->layer, p.train_acc, p.n_train, p.test_acc, p.n_test, p.train_loss, a->out);
+        printf("probe %s layer %ld%s: train_acc %.4f (%d)  test_acc %.4f (%d)  loss %.4f -> %s\n", concept,
+               a->layer, a->protocol == IV_PROTOCOL_PAPER ? " (paper recipe)" : "", p.train_acc, p.n_train,
+               p.test_acc, p.n_test, p.train_loss, a->out);
         iv_probe_free(&p);
     }
     rc = 0;
@@ -226,7 +240,7 @@ int cmd_train(int argc, char **argv) {
         {"steps", 1, 0, 'n'}, {"lr", 1, 0, 'r'}, {"l1", 1, 0, 'l'}, {"d-sae", 1, 0, 'D'},
         {"k", 1, 0, 'k'}, {"pca", 0, 0, 'P'}, {"gguf", 1, 0, 'g'}, {"concept", 1, 0, 'C'},
         {"batch", 1, 0, 'b'}, {"max-tokens", 1, 0, 'x'}, {"threads", 1, 0, 'T'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"protocol", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
@@ -251,6 +265,12 @@ int cmd_train(int argc, char **argv) {
         case 'b': bad = cli_parse_int("train", "--batch", optarg, 1, 1 << 20, &a.batch); break;
         case 'x': bad = cli_parse_int("train", "--max-tokens", optarg, 1, 1L << 40, &a.max_tokens); break;
         case 'T': bad = cli_parse_int("train", "--threads", optarg, 1, 1024, &a.threads); break;
+        case 'R':
+            if (iv_protocol_parse(optarg, &a.protocol)) {
+                fprintf(stderr, "interv train: unknown --protocol '%s' (interv, paper)\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': fputs(USAGE, stdout); return 0;
         default: fputs(USAGE, stderr); return 2;
         }
@@ -265,6 +285,16 @@ int cmd_train(int argc, char **argv) {
     if (a.pca && strcmp(a.kind, "steering")) { fprintf(stderr, "interv train: --pca is for steering only\n"); return 2; }
     if (a.gguf && strcmp(a.kind, "steering")) { fprintf(stderr, "interv train: --gguf is for steering only\n"); return 2; }
     if (a.k && strcmp(a.kind, "sae")) { fprintf(stderr, "interv train: --k is for sae only\n"); return 2; }
+    if (a.protocol == IV_PROTOCOL_PAPER && !pairs_kind) {
+        fprintf(stderr, "interv train: --protocol paper has no %s recipe (the reference protocol changes how a "
+                        "lens or SAE is applied, not how it is trained; train with the default protocol)\n", a.kind);
+        return 2;
+    }
+    if (a.protocol == IV_PROTOCOL_PAPER && !strcmp(a.kind, "probe") && (a.steps || a.have_lr || a.have_l1)) {
+        fprintf(stderr, "interv train: --protocol paper fixes the probe recipe (50 epochs, lr 1e-3, L1 0.3); "
+                        "drop --steps, --lr and --l1\n");
+        return 2;
+    }
     if (a.gguf && a.layer == 0) {
         fprintf(stderr, "interv train: llama.cpp control vectors cannot steer block 0 (--layer >= 1 for --gguf)\n");
         return 2;

@@ -1,5 +1,6 @@
 /* Linear probe: logistic regression (BCE + L1) on pooled activations, full-batch
- * Adam on standardised features, folded back to raw-activation weights. */
+ * Adam on standardised features, folded back to raw-activation weights.  Under
+ * IV_PROTOCOL_PAPER the reference recipe instead (probe_paper.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ static float accuracy(const float *x, const int *y, const int *sel, int want, in
 
 int iv_probe_fit(const float *x, const int *y, const int *is_train, int n, int dim,
                  const iv_probe_opts *o, iv_probe *out, iv_err *err) {
+    if (o->protocol == IV_PROTOCOL_PAPER)
+        return iv_probe_paper_fit(x, y, is_train, n, dim, o->seed, NULL, out, err);
     int d = dim, ntr = 0;
     for (int i = 0; i < n; i++) ntr += is_train[i] != 0;
     if (ntr < 2) return iv_errf(err, "probe: %d training examples", ntr);
@@ -113,6 +116,12 @@ int iv_train_probe(const iv_model *m, const iv_texts *pos, const iv_texts *neg, 
     if (iv_tokenize_texts(m, pos, 0, &tp, err) || iv_tokenize_texts(m, neg, 0, &tn, err)) goto done;
     if (iv_act_pooled(m, o->layer, &tp, &o->act, x, err) ||
         iv_act_pooled(m, o->layer, &tn, &o->act, x + (size_t)np * d, err)) goto done;
+    if (o->protocol == IV_PROTOCOL_PAPER) {  /* stratified by label, sentences not pairs */
+        for (int i = 0; i < np; i++) { y[i] = 1; y[np + i] = 0; }
+        if (iv_probe_paper_split(y, n, IV_PROBE_PAPER_SEED, tr, err)) goto done;
+        rc = iv_probe_fit(x, y, tr, n, d, o, out, err);
+        goto done;
+    }
     /* split by pair: both sentences of a pair on the same side */
     iv_rng rng = {o->seed ^ 0x5eed5eedull};
     for (int i = 0; i < np; i++) perm[i] = i;
@@ -143,10 +152,10 @@ int iv_probe_save(const char *path, const iv_probe *p, int layer, const char *co
     snprintf(sl1, sizeof sl1, "%g", l1);
     const char *meta[] = {"interv_method", "probe", "layer", sl, "d_model", sd,
                           "concept", concept ? concept : "", "train_acc", a1, "test_acc", a2,
-                          "l1", sl1, "weight_acts_on", "raw"};
+                          "l1", sl1, "weight_acts_on", "raw", "protocol", iv_protocol_name(p->protocol)};
     iv_st_out t[2] = {
         {.name = "weight", .dtype = IV_F32, .ndim = 1, .shape = {p->dim}, .data = p->w},
         {.name = "bias", .dtype = IV_F32, .ndim = 1, .shape = {1}, .data = &p->b},
     };
-    return iv_st_write(path, t, 2, meta, 8, err);
+    return iv_st_write(path, t, 2, meta, 9, err);
 }

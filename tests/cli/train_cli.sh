@@ -34,6 +34,25 @@ grep -q 'direction.2' "$T/dog.gguf" || fail "gguf tensor name"
 acc=$(sed -n 's/.*test_acc \([0-9.]*\).*/\1/p' "$T/out")
 awk -v a="$acc" 'BEGIN{exit !(a >= 0.75)}' || fail "probe test accuracy $acc"
 head -c 600 "$T/p.safetensors" | grep -q '"test_acc"' || fail "probe metadata"
+head -c 600 "$T/p.safetensors" | grep -q '"protocol":"interv"' || fail "probe protocol metadata"
+
+# --protocol paper: the reference recipe (stratified split by sentence: 13 pairs = 26
+# sentences, ceil(5.2) = 6 test), recorded in the metadata; its fixed knobs refused
+head -14 data/concepts/dog.csv > "$T/dog13.csv"
+"$INTERV" train probe --model "$M" --layer 2 --pairs "$T/dog13.csv" --out "$T/pp.safetensors" \
+  --protocol paper > "$T/out" || fail "paper probe run"
+grep -q 'probe dog13 layer 2 (paper recipe): .*(20) .*(6)' "$T/out" || fail "paper probe summary: $(cat "$T/out")"
+head -c 600 "$T/pp.safetensors" | grep -q '"protocol":"paper"' || fail "paper probe protocol metadata"
+head -c 600 "$T/pp.safetensors" | grep -q '"l1":"0.3"' || fail "paper probe l1 metadata"
+"$INTERV" train probe --model "$M" --layer 2 --pairs "$T/dog13.csv" --out "$T/x" --protocol paper --lr 0.1 \
+  2>"$T/err" && fail "paper probe accepted --lr"
+grep -q 'fixes the probe recipe' "$T/err" || fail "paper --lr message: $(cat "$T/err")"
+"$INTERV" train sae --model "$M" --layer 1 --corpus data/corpus/stories.txt --out "$T/x" --protocol paper \
+  2>"$T/err" && fail "paper sae accepted"
+grep -q 'has no sae recipe' "$T/err" || fail "paper sae message: $(cat "$T/err")"
+"$INTERV" train probe --model "$M" --layer 2 --pairs "$T/dog13.csv" --out "$T/x" --protocol nope \
+  2>"$T/err" && fail "unknown protocol accepted"
+grep -q "unknown --protocol 'nope'" "$T/err" || fail "unknown protocol message: $(cat "$T/err")"
 
 awk 'BEGIN{RS="";ORS="\n\n"} NR<=12' data/corpus/stories.txt > "$T/c.txt"
 "$INTERV" train tuned-lens --model "$M" --corpus "$T/c.txt" --steps 40 --out "$T/lens" > "$T/out" || fail "tuned lens run"
