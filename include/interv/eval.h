@@ -224,6 +224,9 @@ int iv_best_within(const iv_tradeoff_pt *pts, size_t n, double clean_fluency, do
 /* ---- coherence judge ------------------------------------------------------------------------- */
 
 #define IV_JUDGE_K 10  /* score tokens "1".."10" */
+/* Below this probability on the score tokens the judge is not really answering
+ * with a score (e.g. the prompt format does not suit it): warn once per cell. */
+#define IV_JUDGE_MASS_WARN 0.5
 
 /* Next-token log-probabilities (log-softmax, [vocab]) after the token sequence
  * ids[0..n).  The judge calls it for the context and for the context extended
@@ -231,17 +234,22 @@ int iv_best_within(const iv_tradeoff_pt *pts, size_t n, double clean_fluency, do
 typedef int (*iv_next_logp_fn)(void *user, const int32_t *ids, int n, float *logp, int vocab,
                                iv_err *err);
 
-/* Judge distribution from the score sequences seqs[k] (tokens of the string
- * "k+1" as they follow the context; lens[k] >= 1):
- *   P(seq_k) = prod_i p(seq_k[i] | ctx, seq_k[<i])           (sequence probability)
- *   P(answer k) = P(seq_k) - sum P(seq_j) over the shortest sequences seq_j that
- *                 strictly extend seq_k
- * so with a two-token "10" = ["1","0"]: P(answer 10) = p("1")·p("0"|"1") and
- * P(answer 1) = p("1")·(1 - p("0"|"1")): the mass of "1" that continues as "10"
- * belongs to 10, not to 1.  The ten answer probabilities are renormalised to
- * dist[10]; expected = sum (k+1) dist[k]; mass (optional) = the judge's total
- * probability on the ten answers before renormalising (a diagnostic: low mass
- * means the judge rarely answers with a score).  Error when mass is 0. */
+/* Judge distribution from n score spellings: seqs[i] (lens[i] >= 1 tokens) is
+ * one way of writing the answer answer[i] in 1..10 after the context, lp[i] its
+ * log-probability log P(seqs[i] | ctx).  Several spellings may write one answer
+ * (" 7" and "7"); their probabilities add up.  A spelling's answer probability
+ * is its sequence probability minus that of the shortest spellings that
+ * strictly extend it: with "10" = ["1","0"], P(answer 1) = p("1")(1 - p("0"|"1"))
+ * (the mass of "1" that goes on as "10" belongs to 10).  dist[10] = the answer
+ * probabilities renormalised; expected = sum k dist[k-1]; mass (optional) = the
+ * total answer probability before renormalising.  Error when it is 0 or when two
+ * spellings of different answers are the same tokens. */
+int iv_judge_dist_from_lp(const int32_t *const *seqs, const int *lens, const int *answer,
+                          const double *lp, int n, double dist[IV_JUDGE_K], double *expected,
+                          double *mass, iv_err *err);
+
+/* The same for one spelling per answer (seqs[k] writes k+1), reading the
+ * log-probabilities through fn (a stub model in tests). */
 int iv_judge_from_seqs(iv_next_logp_fn fn, void *user, int vocab, const int32_t *ctx, int n_ctx,
                        const int32_t *const *seqs, const int *lens, double dist[IV_JUDGE_K],
                        double *expected, double *mass, iv_err *err);
@@ -256,23 +264,155 @@ int iv_judge_tmpl_parse(const char *text, const char *name, iv_judge_tmpl *t, iv
 char *iv_judge_tmpl_fill(const iv_judge_tmpl *t, const char *prompt, const char *continuation);
 void iv_judge_tmpl_free(iv_judge_tmpl *t);
 
-/* A judge: any model interv can load plus a template.  Score tokens are found by
- * tokenising filled+"k" and keeping what follows the tokens of filled (error when
- * the template's last token merges with a digit: end it with ": " or a newline). */
+/* The reference study's judge template, exactly (DESIGN.md 3b; also in
+ * data/judge/paper.txt, which must hold the same bytes). */
+#define IV_JUDGE_PAPER_TEMPLATE                                                                     \
+    "Score the following dialogue response on a scale from 1 to 10 for just grammar and "         \
+    "comprehension, ignoring incomplete sentences.\n\nContext: {prompt}\nDialogue "                \
+    "Response:{continuation}\n\nScore ="
+
+/* How the judge's tokenizer writes the scores after a filled template: for
+ * each k in 1..10 the spellings "k" and " k" (Llama-3, Gemma and Mistral put a
+ * space token before a digit that follows "="; GPT-2 has " 7" as one token),
+ * as the tokens of tokenize(filled + spelling) after those of tokenize(filled).
+ * A spelling that merges with the template's last token (the tokens of filled
+ * are not a prefix) is left out; a spelling that tokenises like another of the
+ * same answer is kept once.  Error when a score has no spelling left or two
+ * answers tokenise alike. */
+#define IV_JUDGE_MAX_SPELL (2 * IV_JUDGE_K)
+typedef struct iv_judge_spellings {
+    int n;
+    int answer[IV_JUDGE_MAX_SPELL];     /* 1..10 */
+    int space[IV_JUDGE_MAX_SPELL];      /* 1: the " k" spelling */
+    int32_t *ids[IV_JUDGE_MAX_SPELL];   /* [len[i]] malloc'd */
+    int len[IV_JUDGE_MAX_SPELL];
+} iv_judge_spellings;
+struct iv_tokenizer;
+/* ctx: [n_ctx] the tokens of filled (BOS as the tokenizer's post-processor adds). */
+int iv_judge_spellings_find(const struct iv_tokenizer *tok, const char *filled, const int32_t *ctx,
+                            size_t n_ctx, iv_judge_spellings *sp, iv_err *err);
+void iv_judge_spellings_free(iv_judge_spellings *sp);
+
+/* A judge: any model interv can load plus a template. */
 typedef struct iv_judge iv_judge;
 struct iv_model;
 int iv_judge_open(const char *model_path, const char *template_path, iv_judge **out, iv_err *err);
-/* Uses an already loaded model (not freed by iv_judge_free). */
+/* Uses an already loaded model (not freed by iv_judge_free); several judges
+ * (e.g. one per protocol) may share one model. */
 int iv_judge_new(const struct iv_model *m, const iv_judge_tmpl *tmpl, iv_judge **out, iv_err *err);
+const struct iv_model *iv_judge_model(const iv_judge *j);
+/* Prefix reuse (default on): the template's head (the text before its first
+ * placeholder) is run once per judge and its KV cache copied into every row,
+ * so an item costs only its own tokens.  Off: every item runs from BOS (for
+ * tests and the bench).  rows: sequences per forward call, 0 = automatic (a
+ * 256 MiB KV-cache budget, at most 32). */
+void iv_judge_set_prefix_reuse(iv_judge *j, int on);
+void iv_judge_set_rows(iv_judge *j, int rows);
+
+typedef struct iv_judge_out {
+    double dist[IV_JUDGE_K];   /* answer probabilities 1..10, renormalised */
+    double expected;           /* sum k dist[k-1], in 1..10 */
+    double mass;               /* probability the judge gave to all score spellings
+                                  before renormalising (record "judge_mass") */
+    double mass_space;         /* the part of mass on the " k" spellings */
+} iv_judge_out;
+
+/* Scores n (prompt, continuation) pairs, batched as prefill (ragged rows, many
+ * per forward call) with prefix reuse; out: [n].  The result of an item does
+ * not depend on the others (up to float rounding, < 1e-5 on expected). */
+int iv_judge_score_batch(iv_judge *j, const char *const *prompts, const char *const *conts, size_t n,
+                         iv_judge_out *out, iv_err *err);
+/* One pair (a batch of one); mass optional. */
 int iv_judge_score(iv_judge *j, const char *prompt, const char *continuation,
                    double dist[IV_JUDGE_K], double *expected, double *mass, iv_err *err);
+
+/* The once-per-cell warning: counts the records of a cell whose mass (NAN =
+ * not measured, skipped) is below IV_JUDGE_MASS_WARN; when there is one, writes a
+ * one-line message into buf (e.g. "judge: 12 of 210 records gave the score tokens
+ * less than 0.5 of the judge's probability (mean 0.41, min 0.08): its
+ * coherence is unreliable") and returns that count; 0 otherwise. */
+int iv_judge_mass_warning(const double *mass, size_t n, char *buf, size_t cap);
 void iv_judge_free(iv_judge *j);
+
+/* ---- the reference protocol's judge and perplexity (DESIGN.md 3b) ---------------------------- */
+
+/* Defects of the reference's scoring, as flags on an item; iv_paper_flag_text
+ * names each one (a record's "deviations" entry).  GREEDY and CHAR_JOIN apply
+ * to every item scored the paper way. */
+enum {
+    IV_PAPER_JUDGE_GREEDY = 1u << 0,    /* score = first character of a greedy 2-token answer */
+    IV_PAPER_JUDGE_TEN = 1u << 1,       /* the judge wrote "10", read as 1 -> 0.1 */
+    IV_PAPER_JUDGE_NO_DIGIT = 1u << 2,  /* no digit where the score was read: NAN (the
+                                           reference raised an exception here) */
+    IV_PAPER_PPL_CHAR_JOIN = 1u << 3,   /* "\n\n" between every character of prompt+continuation */
+    IV_PAPER_PPL_WINDOW_MEAN = 1u << 4, /* several windows: exp(mean of per-window mean NLLs) */
+};
+const char *iv_paper_flag_text(unsigned flag);  /* one bit; NULL when unknown */
+
+/* The reference's reading of the judge's output: decoded = the whole decoded
+ * sequence (template and the generated tokens, special tokens skipped).  Takes
+ * its last two characters (code points), strips whitespace as Python's
+ * str.strip() does, and reads the first character as a digit d: score d / 10
+ * (so 0..0.9; "10" gives 0.1 and sets IV_PAPER_JUDGE_TEN).  Anything else
+ * (empty, "=", a letter, a non-ASCII digit) returns NAN with
+ * IV_PAPER_JUDGE_NO_DIGIT: the reference's int() raised there, we record null.
+ * *flags gets IV_PAPER_JUDGE_GREEDY plus those. */
+double iv_judge_paper_parse(const char *decoded, unsigned *flags);
+
+/* The reference judge: the judge's template filled (use IV_JUDGE_PAPER_TEMPLATE
+ * or data/judge/paper.txt), tokenised with special tokens, greedy decoding of
+ * two new tokens (stopping at EOS), the whole sequence decoded and read by
+ * iv_judge_paper_parse.  score, flags: [n]; text (optional): [n] malloc'd
+ * decoded answers (the generated part only) for records and debugging.
+ * Batched and with prefix reuse like iv_judge_score_batch. */
+int iv_judge_paper_batch(iv_judge *j, const char *const *prompts, const char *const *conts, size_t n,
+                         double *score, unsigned *flags, char **text, iv_err *err);
+
+/* "\n\n".join(s) over the characters (code points) of s, as the reference did
+ * with the string prompt + continuation: "ab" -> "a\n\nb".  A byte that is not
+ * valid UTF-8 counts as one character.  malloc'd; NULL on out of memory. */
+char *iv_paper_char_join(const char *s);
+
+/* Strided-window perplexity (the Hugging Face "Perplexity of fixed-length
+ * models" recipe): windows [b, min(b + max_length, n)) for b = 0, stride,
+ * 2 stride, ... until one reaches n; each window is a fresh context; its labels
+ * before position len - (end - previous end) are masked, and the first token
+ * of a window is never a label; a window's loss is the mean NLL of its
+ * labels; ppl = exp(mean of the window losses) (not token-weighted).  ids[i]:
+ * [n[i]]; ppl, n_windows (optional): [count].  ppl is NAN for an item with no
+ * label (n < 2).  All windows of all items are scored together (iv_score_batch). */
+int iv_ppl_strided_batch(const struct iv_model *m, const int32_t *const *ids, const int *n, size_t count,
+                         int max_length, int stride, double *ppl, int *n_windows, iv_err *err);
+
+/* The reference perplexity under the judge model: the text
+ * iv_paper_char_join(prompt + continuation), tokenised with special tokens,
+ * strided windows of stride 512 and max_length = the model's context.
+ * ppl, flags: [n] (flags: CHAR_JOIN, and WINDOW_MEAN when there were several). */
+int iv_ppl_paper_batch(const struct iv_model *m, const char *const *prompts, const char *const *conts,
+                       size_t n, double *ppl, unsigned *flags, iv_err *err);
+int iv_ppl_paper(const struct iv_model *m, const char *prompt, const char *continuation, double *ppl,
+                 unsigned *flags, iv_err *err);
+
+/* ---- batched scoring (perplexity at prefill speed) ------------------------------------------ */
+
+/* Per-token log-probabilities of many sequences: logprobs[i][j] = log p(ids[i][j+1] |
+ * ids[i][..j]) for j < n[i] - 1 (caller allocates [n[i] - 1]; nothing for n[i] < 2).
+ * Sequences run as rows of one state, many per forward call (ragged lengths;
+ * a long one is fed in pieces), within budgets of 256 MiB for the KV cache and
+ * for the logits.  Equal to iv_score per sequence up to float rounding. */
+int iv_score_batch(const struct iv_model *m, const int32_t *const *ids, const int *n, size_t count,
+                   float *const *logprobs, iv_err *err);
 
 /* Perplexity of a continuation given a prompt under a reference model: scores
  * prompt+continuation ids with iv_score and sums the continuation part.
  * prompt_ids must hold at least one token (BOS). */
 int iv_cont_nll_model(const struct iv_model *ref, const int32_t *prompt_ids, int n_prompt,
                       const int32_t *cont_ids, int n_cont, double *nll, iv_err *err);
+/* The same for count items at once through iv_score_batch: nll[i] = summed NLL
+ * (nats) of cont_ids[i] given prompt_ids[i] (0 for an empty continuation). */
+int iv_cont_nll_batch(const struct iv_model *ref, const int32_t *const *prompt_ids, const int *n_prompt,
+                      const int32_t *const *cont_ids, const int *n_cont, size_t count, double *nll,
+                      iv_err *err);
 
 /* ---- result records ------------------------------------------------------------------------ */
 

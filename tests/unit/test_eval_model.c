@@ -107,45 +107,55 @@ static void test_judge_real(void **st) {
     double d2[10], e2;
     assert_int_equal(iv_judge_score(j, "Once upon a time", " there was a cat.", d2, &e2, NULL, &err), 0);
     assert_float_equal(e, e2, 1e-9);
-    /* Against the model directly: P(answer k) for the single-token scores must
-     * be proportional to the next-token probability after the filled template. */
+    /* Against the model directly.  In this vocabulary the template's trailing
+     * space is its own token (410), "7" is one token and " 7" is [space, "7"];
+     * "10" is "1","0".  So P(answer 7) = p("7") + p(" ") p("7" | " ") and
+     * P(answer 1) + P(answer 10) = p("1") + p(" ") p("1" | " "). */
     char *filled = iv_judge_tmpl_fill(&t, "Once upon a time", " there was a cat.");
     int32_t *ids;
     size_t n;
     assert_int_equal(iv_tok_encode(M->tok, filled, strlen(filled), 1, &ids, &n, &err), 0);
-    int32_t *ids7;
-    size_t n7;
-    char *f7 = malloc(strlen(filled) + 2);
+    int32_t *ids7, *ids7s;
+    size_t n7, n7s;
+    char *f7 = malloc(strlen(filled) + 3);
     sprintf(f7, "%s7", filled);
     assert_int_equal(iv_tok_encode(M->tok, f7, strlen(f7), 1, &ids7, &n7, &err), 0);
-    if (n7 == n + 1) { /* "7" is one token here */
+    sprintf(f7, "%s 7", filled);
+    assert_int_equal(iv_tok_encode(M->tok, f7, strlen(f7), 1, &ids7s, &n7s, &err), 0);
+    assert_int_equal(n7, n + 1);  /* "7" is one token here */
+    assert_int_equal(n7s, n + 2); /* " 7" is two */
+    assert_memory_equal(ids, ids7s, n * sizeof *ids);
+    {
         int V = M->cfg.vocab_size;
-        iv_state *s = iv_state_new(M, 1, (int)n, &err);
-        float *lg = malloc((size_t)V * sizeof *lg);
+        iv_state *s = iv_state_new(M, 1, (int)n + 1, &err);
+        float *lg = malloc((size_t)V * sizeof *lg), *lgs = malloc((size_t)V * sizeof *lgs);
         const int32_t *tp = ids;
-        int nn = (int)n;
+        int nn = (int)n, one = 1;
         assert_int_equal(iv_forward(M, s, &tp, &nn, NULL, lg, NULL, &err), 0);
-        double mx = -INFINITY, z = 0;
-        for (int v = 0; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
-        for (int v = 0; v < V; v++) z += exp(lg[v] - mx);
-        double p7 = exp(lg[ids7[n]] - mx) / z;
+        tp = &ids7s[n];
+        assert_int_equal(iv_forward(M, s, &tp, &one, NULL, lgs, NULL, &err), 0);
+        double mx = -INFINITY, z = 0, mxs = -INFINITY, zs = 0;
+        for (int v = 0; v < V; v++) mx = lg[v] > mx ? lg[v] : mx, mxs = lgs[v] > mxs ? lgs[v] : mxs;
+        for (int v = 0; v < V; v++) z += exp(lg[v] - mx), zs += exp(lgs[v] - mxs);
+        double psp = exp(lg[ids7s[n]] - mx) / z;  /* p(" ") */
+        double p7 = exp(lg[ids7[n]] - mx) / z + psp * exp(lgs[ids7s[n + 1]] - mxs) / zs;
         if (fabs(d[6] * mass - p7) > 1e-4 * (p7 + 1e-6)) fail_msg("P(7) %.8g vs model %.8g", d[6] * mass, p7);
-        /* "10" is two tokens "1","0" in this vocabulary: P(answer 1) + P(answer 10)
-         * must equal the model's p("1"), and P(10) must not be zero. */
         int32_t *i1;
         size_t n1;
         char *f1 = malloc(strlen(filled) + 2);
         sprintf(f1, "%s1", filled);
         assert_int_equal(iv_tok_encode(M->tok, f1, strlen(f1), 1, &i1, &n1, &err), 0);
         assert_int_equal(n1, n + 1);
-        double p1 = exp(lg[i1[n]] - mx) / z;
+        double p1 = exp(lg[i1[n]] - mx) / z + psp * exp(lgs[i1[n]] - mxs) / zs;
         if (fabs((d[0] + d[9]) * mass - p1) > 1e-4 * p1) fail_msg("P(1)+P(10) %.8g vs p(1) %.8g", (d[0] + d[9]) * mass, p1);
         assert_true(d[9] > 0 && d[0] > 0);
         free(i1);
         free(f1);
         free(lg);
+        free(lgs);
         iv_state_free(s);
     }
+    free(ids7s);
     free(f7);
     free(ids7);
     free(ids);
