@@ -40,11 +40,20 @@ static int add_encode(iv_method *mm, const float *x, float *z, iv_err *err) {
     return 0;
 }
 
-static int add_apply(iv_method *mm, float *x, iv_err *err) {
+/* x: [n, d] += alpha v broadcast over the rows */
+static int add_apply(iv_method *mm, float *x, int n, iv_err *err) {
     (void)err;
     const ivm_add *a = mm->impl;
     if (mm->mode != IV_MMODE_EDIT) return 0;
-    for (int i = 0; i < mm->dim; i++) x[i] += mm->alpha * a->v[i];
+    int d = mm->dim;
+    float *av = malloc(sizeof(float) * (size_t)d); /* [d] alpha v, once per call */
+    if (!av) return iv_errf(err, "out of memory");
+    for (int i = 0; i < d; i++) av[i] = mm->alpha * a->v[i];
+    for (int k = 0; k < n; k++) {
+        float *r = x + (size_t)k * d;
+        for (int i = 0; i < d; i++) r[i] += av[i];
+    }
+    free(av);
     return 0;
 }
 
@@ -208,8 +217,14 @@ out:
     return rc;
 }
 
-/* 'Z' a zip (torch.save), 'G' GGUF, 'S' anything else (safetensors is checked by
- * its own reader). */
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* 'Z' a zip (torch.save), 'G' GGUF, 'S' safetensors: by the first bytes; a file
+ * with neither magic goes to the reader its name suggests, whose message then
+ * says what is wrong with it (safetensors has no magic). */
 static char sniff(const char *path) {
     unsigned char m[4] = {0};
     FILE *f = fopen(path, "rb");
@@ -217,6 +232,8 @@ static char sniff(const char *path) {
     if (f) fclose(f);
     if (n == 4 && !memcmp(m, "PK\x03\x04", 4)) return 'Z';
     if (n == 4 && !memcmp(m, "GGUF", 4)) return 'G';
+    if (ends_with(path, ".gguf")) return 'G';
+    if (ends_with(path, ".pt") || ends_with(path, ".pth")) return 'Z';
     return 'S';
 }
 
