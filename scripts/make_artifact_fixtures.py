@@ -266,6 +266,9 @@ def bad_saes(rng):
     bad("rescale-zero-row", cfg_v6("topk", dict(small, k=2, rescale_acts_by_decoder_norm=True)),
         zero_row, ["rescale_acts_by_decoder_norm", "decoder row 2"])
     bad("topk-no-k", cfg_v6("topk", small), plain, ["topk SAE needs an integer k"])
+    bad("center-writing-weights",
+        cfg_v5("standard", dict(small, model_from_pretrained_kwargs={"center_writing_weights": True})),
+        plain, ["center_writing_weights"])
     bad("d-in-mismatch", cfg_v6("standard", {"d_sae": ds, "d_in": 16}),
         {"W_enc": np.zeros((16, ds)), "W_dec": np.zeros((ds, 16)), "b_enc": np.zeros(ds),
          "b_dec": np.zeros(16)}, ["d_in 16", "dim 32"])

@@ -175,6 +175,14 @@ static int parse_cfg(const char *cfg, int d_model, ivm_sae *s, sl_cfg *x, iv_err
     json_t *hh = get2(root, "hook_head_index");
     if (!hh) hh = get2(root, "hook_point_head_index");
     if (hh) { rc = iv_errf(err, "%s: per-head SAEs (hook_head_index) are unsupported", cfg); goto out; }
+    /* TransformerLens' center_writing_weights makes the residual stream the SAE
+     * was trained on x - mean(x) (for LayerNorm models), not the model's own */
+    json_t *cw = json_object_get(get2(root, "model_from_pretrained_kwargs"), "center_writing_weights");
+    if (json_is_true(cw)) {
+        rc = iv_errf(err, "%s: model_from_pretrained_kwargs.center_writing_weights true is unsupported "
+                          "(the SAE reads TransformerLens' mean-centred residual stream)", cfg);
+        goto out;
+    }
     const char *ra = json_string_value(get2(root, "reshape_activations"));
     if (ra && strcmp(ra, "none")) {
         rc = iv_errf(err, "%s: reshape_activations \"%s\" is unsupported (attention-output SAEs; "
