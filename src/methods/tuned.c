@@ -6,13 +6,17 @@
  * no translator in the package (the lens is the model's own head there): a
  * missing translator n_layers is the identity.  The lens applies the model's
  * final norm after the translator (z = W_U norm(x + A x + b)), as the package and
- * our trainer do, unless config.json says "final_norm": false. */
+ * our trainer do, unless config.json says "final_norm": false.
+ * Under IV_PROTOCOL_PAPER the reference's form instead (tuned_paper.c): translator
+ * L on resid_post.L, no final norm whatever config.json says, and the augmented
+ * matrix's pseudo-inverse as decoder. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "interv/io.h"
 #include "lens_internal.h"
+#include "tuned_paper.h"
 
 /* Checks config.json's d_model / num_hidden_layers against the model and reads
  * "final_norm" (default true: the tuned-lens package and `interv train` both
@@ -154,16 +158,17 @@ int ivm_lens_create_tuned(iv_method *mm, const iv_method_opts *o, iv_err *err) {
     int rc = L ? 0 : iv_errf(err, "out of memory");
     int final_norm = 1, bias = 1;
     if (!rc) rc = check_config(dir, d, nl, &final_norm, &bias, err);
-    if (!rc) rc = (is_pt ? ivm_tuned_load_pt : ivm_tuned_load_st)(dir, file, mm->layer + 1, d, nl,
-                                                                  &L->A, &L->b, err);
+    /* the reference applies translator L to resid_post.L, the package L + 1 */
+    int paper = o->protocol == IV_PROTOCOL_PAPER, idx = paper ? mm->layer : mm->layer + 1;
+    if (!rc) rc = (is_pt ? ivm_tuned_load_pt : ivm_tuned_load_st)(dir, file, idx, d, nl, &L->A, &L->b, err);
     /* the file must agree with config.json's "bias", as the package's strict
      * state-dict load demands; the identity translator (A NULL) has neither */
     if (!rc && L->A && bias && !L->b)
         rc = iv_errf(err, "%s: translator %d has no bias but config.json says \"bias\": true", file,
-                     mm->layer + 1);
+                     idx);
     else if (!rc && L->A && !bias && L->b)
         rc = iv_errf(err, "%s: translator %d has a bias but config.json says \"bias\": false", file,
-                     mm->layer + 1);
+                     idx);
     else if (!rc && L->A && !L->b && !(L->b = calloc((size_t)d, sizeof(double))))
         rc = iv_errf(err, "out of memory");
     free(dir);
@@ -172,6 +177,7 @@ int ivm_lens_create_tuned(iv_method *mm, const iv_method_opts *o, iv_err *err) {
         ivm_lens_destroy(L);
         return -1;
     }
+    if (paper) return ivm_tuned_paper_finish(mm, L, o, err);
     L->normed = final_norm;
     return ivm_lens_finish(mm, L, o, err);
 }
