@@ -36,6 +36,7 @@ Writes tests/fixtures/artifacts/:
     steering_d64.pt / .safetensors, probe_d64.pt / .safetensors: the same vector
                             in both formats for stories260K (dim 64), CLI test
     bad_*.pt                shapes and layouts refused with a clear line
+    bad_cv_direction0.gguf  a control vector with direction.0 (llama.cpp refuses it)
 
 Run from anywhere: /usr/bin/python3 scripts/make_artifact_fixtures.py
 (needs tests/fixtures/models/gpt2 from make_model_fixtures.py).
@@ -331,6 +332,28 @@ def tuned_fixtures(rng, x, expect, manifest):
     bad("tuned-d-model", {"d_model": 16, "bias": True}, both, ["d_model 16"])
 
 
+def write_cv_gguf(path, dirs):
+    """A llama.cpp control vector (GGUF v3): general.architecture =
+    "controlvector", F32 tensors direction.N, data aligned to 32 bytes."""
+    import struct
+
+    def gstr(b):
+        return struct.pack("<Q", len(b)) + b
+    kv = [(b"general.architecture", b"controlvector"), (b"controlvector.model_hint", b"fixture")]
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(dirs), len(kv))
+    for k, v in kv:
+        out += gstr(k) + struct.pack("<I", 8) + gstr(v)
+    off, blobs = 0, []
+    for n in sorted(dirs):
+        b = np.asarray(dirs[n], dtype="<f4").tobytes()
+        out += gstr(b"direction.%d" % n) + struct.pack("<IQIQ", 1, len(dirs[n]), 0, off)
+        blobs.append(b + b"\0" * ((32 - len(b) % 32) % 32))
+        off += len(blobs[-1])
+    out += b"\0" * ((32 - len(out) % 32) % 32)
+    with open(path, "wb") as f:
+        f.write(out + b"".join(blobs))
+
+
 def steer_fixtures(rng, x, manifest):
     folder = os.path.join(OUT, "steer")
     clean(folder)
@@ -383,6 +406,7 @@ def steer_fixtures(rng, x, manifest):
     torch.save(collections.OrderedDict([("head.weight", torch.zeros(1, D_IN))]), P("bad_probe_noweight.pt"))
     torch.save(collections.OrderedDict([("proj.0.weight", torch.zeros(3, D_IN)),
                                         ("proj.0.bias", torch.zeros(3))]), P("bad_probe_3out.pt"))
+    write_cv_gguf(P("bad_cv_direction0.gguf"), {0: np.ones(D_IN), 1: np.ones(D_IN)})
     manifest["steer"] = {"dir": "steer", "vectors": "v, v16, v1d, vview, w; then b",
                          "expected_probe_z": "sigmoid(w.x + b) on inputs.bin"}
 

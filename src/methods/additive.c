@@ -79,6 +79,11 @@ static int load_gguf(iv_method *mm, const char *path, ivm_add *a, iv_err *err) {
                           "another model)", path, cv.d, mm->dim);
         goto out;
     }
+    if (cv.n_layers > 0 && cv.vec[0]) { /* llama.cpp refuses such a file: no silent meaning */
+        rc = iv_errf(err, "%s: direction.0 is invalid in a llama.cpp control vector (its directions "
+                          "start at block 1)", path);
+        goto out;
+    }
     if (L < 0) { /* a file with a single direction names its layer */
         int n = 0;
         for (int i = 0; i < cv.n_layers; i++)

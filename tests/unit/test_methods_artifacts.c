@@ -249,6 +249,7 @@ static void test_refused_pt(void **st) {
         {IV_METHOD_PROBE, "bad_probe_noweight.pt", "needs \"proj.0.weight\""},
         {IV_METHOD_PROBE, "bad_probe_3out.pt", "proj.0.weight is [3, 32]"},
         {IV_METHOD_PROBE, "steering.pt", "needs \"proj.0.weight\""},
+        {IV_METHOD_STEERING, "bad_cv_direction0.gguf", "direction.0 is invalid"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char p[256];
