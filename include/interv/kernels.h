@@ -48,6 +48,25 @@ const char *iv_isa_name(iv_isa isa);
 void iv_linear(float *y, const float *x, int B, const iv_wmat *W, const float *bias);
 void iv_linear_ref(float *y, const float *x, int B, const iv_wmat *W, const float *bias);
 
+/* bf16 compute (opt-in; PyTorch's bf16 recipe for a matrix product):
+ *   y[b,o] = bias[o] + sum_i bf16(x[b,i]) W(o,i),  f32 accumulation,
+ * bf16() rounding to nearest even with subnormals flushed to 0.  The weights
+ * are used as they are (callers convert them to bf16 first: see
+ * iv_model_set_compute).  With AVX512-BF16 (iv_kernels_bf16()) and bf16
+ * [out,in] weights it runs on vdpbf16ps: below 16 batch rows one pass over
+ * W for all rows, from 16 a 12 x 32 register tile with W broadcast in
+ * pairs.  Otherwise x is rounded and iv_linear runs on it (same values up to
+ * the order of f32 additions).  Shapes as iv_linear. */
+void iv_linear_bf16(float *y, const float *x, int B, const iv_wmat *W, const float *bias);
+void iv_linear_bf16_ref(float *y, const float *x, int B, const iv_wmat *W, const float *bias);
+/* bf16() above, one value. */
+float iv_round_bf16(float v);
+/* 1 if the CPU has AVX512-BF16 and the AVX-512 kernels are in use. */
+int iv_kernels_bf16(void);
+/* Turns the AVX512-BF16 kernels off (0) or back on where the CPU has them
+ * (process-wide; for tests).  Returns iv_kernels_bf16(). */
+int iv_kernels_set_bf16(int on);
+
 /* Dot product of f32 x with n elements of type t at w. */
 float iv_dot(const float *x, const void *w, iv_dtype t, int64_t n);
 float iv_dot_ref(const float *x, const void *w, iv_dtype t, int64_t n);

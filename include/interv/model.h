@@ -92,7 +92,21 @@ typedef struct iv_model {
     iv_mapped *maps; int n_maps;
     iv_safetensors *sts; int n_sts;
     void **owned; int n_owned, cap_owned; /* f32 copies of small vectors, tables */
+    int compute;              /* iv_compute: how the forward pass multiplies (see below) */
 } iv_model;
+
+/* How matrix products run.  IV_COMPUTE_F32 (the default): weights widened
+ * exactly to f32, f32 activations and sums.  IV_COMPUTE_BF16 (opt-in; what
+ * PyTorch does for a bf16 model): every matrix weight held in bf16, the
+ * activations rounded to bf16 at each product, f32 sums (iv_linear_bf16). */
+typedef enum { IV_COMPUTE_F32 = 0, IV_COMPUTE_BF16 = 1 } iv_compute;
+/* Sets m's compute mode.  BF16 converts f32/f16 matrix weights to owned bf16
+ * copies (embedding lookups keep the file's values) and fails, naming the
+ * missing feature, on CPUs without AVX512-BF16.  Once converted, the
+ * weights stay bf16 (going back to F32 keeps them). */
+int iv_model_set_compute(iv_model *m, iv_compute c, iv_err *err);
+/* Parses "f32" or "bf16" (-1 otherwise). */
+int iv_compute_parse(const char *s);
 
 /* Loads an HF folder or a llama2.c checkpoint.  tok_path may be NULL: then the
  * folder's tokenizer, or a tok*.bin beside a llama2.c file, is used. */

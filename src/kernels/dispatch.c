@@ -58,6 +58,61 @@ iv_isa iv_kernels_set_isa(iv_isa want) {
     return i;
 }
 
+/* AVX512-BF16: CPUID leaf 7 subleaf 1, EAX bit 5 (asked directly: not every
+ * compiler's __builtin_cpu_supports knows it).  Asked once: CPUID traps to
+ * the hypervisor in a VM. */
+static int cpu_bf16(void) {
+    static int v = -1; /* a benign race: every thread computes the same value */
+    int r = __atomic_load_n(&v, __ATOMIC_RELAXED);
+    if (r < 0) {
+        r = 0;
+#if defined(__x86_64__) || defined(__i386__)
+        unsigned a = 0, b, c, d;
+        r = cpu_best() == IV_ISA_AVX512 && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 5 & 1);
+#endif
+        __atomic_store_n(&v, r, __ATOMIC_RELAXED);
+    }
+    return r;
+}
+
+/* AMX-TILE and AMX-BF16: CPUID leaf 7, EDX bits 24 and 22; then Linux must
+ * grant the tile state (asked once). */
+static int cpu_amx(void) {
+    static int v = -1; /* a benign race: every thread computes the same value */
+    int r = __atomic_load_n(&v, __ATOMIC_RELAXED);
+    if (r < 0) {
+        r = 0;
+#if defined(__x86_64__) || defined(__i386__)
+        unsigned a, b, c, d = 0;
+        if (cpu_bf16() && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 1) && (d >> 22 & 1))
+            r = ivk_amx_request();
+#endif
+        __atomic_store_n(&v, r, __ATOMIC_RELAXED);
+    }
+    return r;
+}
+
+/* The bf16 level allowed: 2 (all), 1 (no AMX), 0 (none); -1 until first
+ * use, then 2, or 1 when IV_NO_AMX is set. */
+static int bf16_level = -1;
+static int level(void) {
+    int v = __atomic_load_n(&bf16_level, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = getenv("IV_NO_AMX") ? 1 : 2;
+        __atomic_store_n(&bf16_level, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+int iv_kernels_bf16(void) { return level() >= 1 && cpu_bf16() && iv_kernels_isa() == IV_ISA_AVX512; }
+
+int ivk_amx(void) { return level() >= 2 && iv_kernels_bf16() && cpu_amx(); }
+
+int iv_kernels_set_bf16(int lv) {
+    __atomic_store_n(&bf16_level, lv < 0 ? 0 : lv > 2 ? 2 : lv, __ATOMIC_RELAXED);
+    return iv_kernels_bf16() ? 1 + ivk_amx() : 0;
+}
+
 const char *iv_isa_name(iv_isa isa) { return table(isa)->name; }
 
 const ivk_ops *ivk_cur(void) { return table(iv_kernels_isa()); }

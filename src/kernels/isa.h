@@ -82,6 +82,33 @@ void ivk_gemm_rows_avx512(float *y, int64_t ldy, const float *xt, int B, const i
 void ivk_gemm_cols_avx512(float *y, int64_t ldy, const float *x, int64_t ldx, int B,
                           const iv_wmat *W, int64_t o0, int64_t ncols, float *p);
 
+/* ---- bf16 compute (gemm_bf16_avx512.c; only when iv_kernels_bf16()) ---- */
+/* xr[b*ldr + p] = bf16(x[b, 2p]) | bf16(x[b, 2p+1]) << 16, p < ceil(in/2),
+ * zero past in (RNE, subnormals to 0). */
+void ivk_bf16_round_rows(uint32_t *xr, int64_t ldr, const float *x, int64_t ldx, int B, int64_t in);
+/* Small batches: y[b*ldy + r] = sum_k x[b, k] w[r*ws + k]  for r < nr,
+ * b < B, k < in; x as rounded pairs (xr, row stride ldr words), w bf16. */
+void ivk_bf16_dots_avx512(float *y, int64_t ldy, const uint32_t *xr, int64_t ldr, int B, const void *w,
+                          int64_t ws, int64_t nr, int64_t in);
+/* Batched (AMX), OUT_IN bf16 W, output rows o0..o0+n:  y[b*ldy + o] =
+ * bias[o] (0 if NULL) + sum_k x[b, k] W(o, k); xt: the pairs of xr in
+ * pack_xt's layout, [ceil(B/32)][npp][32] words, npp = ceil(in/2) rounded up
+ * to a multiple of 16, zero past in. */
+void ivk_bf16_rows_amx(float *y, int64_t ldy, const uint32_t *xt, int64_t npp, int B, const iv_wmat *W,
+                       int64_t o0, int64_t n, const float *bias);
+/* 1 if Linux grants this process the AMX tile state (asks once per call). */
+int ivk_amx_request(void);
+/* 1 if the AMX kernel may run (CPU, OS permission, AVX512-BF16 in use). */
+int ivk_amx(void);
+/* The calling thread's growable buffers (n floats / 32-bit words), kept
+ * between calls; NULL when out of memory. */
+void *ivk_buf_xt(size_t n);
+void *ivk_buf_xr(size_t n);
+/* Multiply-adds below which waking the thread team costs more than it saves. */
+#ifndef IVK_PAR_MIN
+#define IVK_PAR_MIN (1 << 18)
+#endif
+
 extern const ivk_ops ivk_ops_scalar;
 extern const ivk_ops ivk_ops_avx2;
 extern const ivk_ops ivk_ops_avx512;

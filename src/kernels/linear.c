@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Multiply-adds below which waking the thread team costs more than it saves. */
-#define PAR_MIN (1 << 18) /* multiply-adds below which threads cost more than they give */
+#define PAR_MIN IVK_PAR_MIN /* see isa.h */
 /* Output rows per parallel work item of the batch-1 / small-batch kernels. */
 #define ROW_BLOCK 16
 /* Batch size from which SGEMM beats the tiled kernel.  Measured (thread CPU
@@ -64,7 +63,7 @@ typedef struct {
     size_t cap;
 } grow_buf;
 typedef struct {
-    grow_buf pack, xt;
+    grow_buf pack, xt, xr;
 } thread_bufs;
 static pthread_key_t bufs_key;
 static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
@@ -73,6 +72,7 @@ static void bufs_free(void *v) {
     thread_bufs *t = v;
     free(t->pack.p);
     free(t->xt.p);
+    free(t->xr.p);
     free(t);
 }
 static void bufs_init(void) { bufs_ok = pthread_key_create(&bufs_key, bufs_free) == 0; }
@@ -102,6 +102,12 @@ static float *scratch(size_t n) {
 static float *scratch_xt(size_t n) {
     thread_bufs *t = bufs();
     return t ? grow(&t->xt, n) : NULL;
+}
+/* The calling thread's buffers for iv_linear_bf16 (see isa.h). */
+void *ivk_buf_xt(size_t n) { return scratch_xt(n); }
+void *ivk_buf_xr(size_t n) {
+    thread_bufs *t = bufs();
+    return t ? grow(&t->xr, n) : NULL;
 }
 
 /* IV_OUT_IN, B below the GEMM threshold: batch 1 splits the output rows into

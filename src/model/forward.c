@@ -112,6 +112,12 @@ static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_sta
         k->out != s->kv_dim || v->out != s->kv_dim)
         return 0;
     /* the biases too: c_attn.bias split the same way, or none */
+/* A matrix product in the model's compute mode (iv_model_set_compute). */
+static void lin(const iv_state *s, float *y, const float *x, int B, const iv_wmat *W, const float *bias) {
+    if (s->m->compute == IV_COMPUTE_BF16) iv_linear_bf16(y, x, B, W, bias);
+    else iv_linear(y, x, B, W, bias);
+}
+
     if (w->bq ? w->bk != w->bq + q->out || w->bv != w->bk + k->out : w->bk || w->bv) return 0;
     *f = *q;
     f->out = q->out + k->out + v->out;
@@ -121,13 +127,13 @@ static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_sta
 static void qkv(const iv_config *c, const iv_layer_weights *w, iv_state *s, int T) {
     iv_wmat f;
     if (!fused_qkv(c, w, s, &f)) {
-        iv_linear(s->q, s->xb, T, &w->wq, w->bq);
-        iv_linear(s->k, s->xb, T, &w->wk, w->bk);
-        iv_linear(s->v, s->xb, T, &w->wv, w->bv);
+        lin(s, s->q, s->xb, T, &w->wq, w->bq);
+        lin(s, s->k, s->xb, T, &w->wk, w->bk);
+        lin(s, s->v, s->xb, T, &w->wv, w->bv);
         return;
     }
     int qd = (int)w->wq.out, kvd = s->kv_dim, n = (int)f.out;
-    iv_linear(s->hb, s->xb, T, &f, w->bq); /* [T, qd + 2 kvd] */
+    lin(s, s->hb, s->xb, T, &f, w->bq); /* [T, qd + 2 kvd] */
     for (int t = 0; t < T; t++) {
         const float *r = s->hb + (size_t)t * n;
         memcpy(s->q + (size_t)t * qd, r, (size_t)qd * sizeof(float));
@@ -153,7 +159,7 @@ static void block(const iv_model *m, iv_state *s, int l, int T) {
         memcpy(s->vc + at, v, (size_t)kvd * sizeof(float));
     }
     attention(m, s, l, T);
-    iv_linear(s->xb, s->att, T, &w->wo, w->bo);
+    lin(s, s->xb, s->att, T, &w->wo, w->bo);
     for (int t = 0; t < T; t++) {
         float *x = s->x + (size_t)t * d, *o = s->xb + (size_t)t * d;
         if (w->post_attn_norm_w) norm(c, o, o, w->post_attn_norm_w, NULL);
@@ -161,14 +167,14 @@ static void block(const iv_model *m, iv_state *s, int l, int T) {
     }
     for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
     if (c->arch == IV_ARCH_GPT2) {
-        iv_linear(s->hb, s->xb, T, &w->w_up, w->b_up);
+        lin(s, s->hb, s->xb, T, &w->w_up, w->b_up);
         iv_act_apply(c->act, s->hb, NULL, (int64_t)T * H);
     } else {
-        iv_linear(s->hb, s->xb, T, &w->w_gate, w->b_gate); /* biases: Llama mlp_bias, else NULL */
-        iv_linear(s->hb2, s->xb, T, &w->w_up, w->b_up);
+        lin(s, s->hb, s->xb, T, &w->w_gate, w->b_gate); /* biases: Llama mlp_bias, else NULL */
+        lin(s, s->hb2, s->xb, T, &w->w_up, w->b_up);
         iv_act_apply(c->act, s->hb, s->hb2, (int64_t)T * H);
     }
-    iv_linear(s->xb, s->hb, T, &w->w_down, w->b_down);
+    lin(s, s->xb, s->hb, T, &w->w_down, w->b_down);
     for (int t = 0; t < T; t++) {
         float *x = s->x + (size_t)t * d, *o = s->xb + (size_t)t * d;
         if (w->post_mlp_norm_w) norm(c, o, o, w->post_mlp_norm_w, NULL);
@@ -182,7 +188,7 @@ static void unembed(const iv_model *m, iv_state *s, const int *sel, int nsel, fl
     int d = c->dim;
     for (int i = 0; i < nsel; i++)
         norm(c, s->xb + (size_t)i * d, s->x + (size_t)sel[i] * d, m->w.final_norm_w, m->w.final_norm_b);
-    iv_linear(out, s->xb, nsel, &m->w.lm_head, NULL);
+    lin(s, out, s->xb, nsel, &m->w.lm_head, NULL);
     if (c->final_softcap > 0) {
         float cap = c->final_softcap;
         for (size_t i = 0; i < (size_t)nsel * c->vocab_size; i++) out[i] = cap * tanhf(out[i] / cap);
