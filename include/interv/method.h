@@ -111,6 +111,10 @@ int iv_method_decode(iv_method *meth, const float *z, float *x, iv_err *err);
 /* Applies x -> x' in place per the mode (what the hook does) and records the edit
  * size under `row` (-1 = no row).  Safe to call from several threads at once. */
 int iv_method_apply(iv_method *meth, float *x /* [d] */, int row, iv_err *err);
+/* The same over n rows at once (what the hook does): x: [n, d] in place, rows:
+ * [n] the batch row of each (NULL = none).  Encoders and decoders run as matrix
+ * products over the n rows; iv_method_apply is this with n = 1. */
+int iv_method_apply_batch(iv_method *meth, float *x, int n, const int *rows, iv_err *err);
 
 /* Registers the hook at resid_post.L (nothing for clean/prompting/clean mode).
  * The hook's row is the batch row. */

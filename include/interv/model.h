@@ -126,9 +126,13 @@ int iv_hook_point_parse(const char *name, int n_layers, int *layer, iv_err *err)
 
 typedef enum { IV_AT_LAST = 0, IV_AT_ALL = 1 } iv_hook_at;
 
-/* Called with x: [dim] the residual vector of batch row `row` at absolute
- * position `pos`; may modify it in place.  Returns 0, or -1 to abort the pass. */
-typedef int (*iv_hook_fn)(void *user, int layer, int row, int pos, float *x, int dim);
+/* Called once per forward call with every position the hook applies to:
+ * x: [n, dim] their residual vectors, contiguous, in the call's token order
+ * (batch row, then position); rows[i] / pos[i]: the batch row and absolute
+ * position of x's row i.  May modify x in place (never rows/pos).  n >= 1.
+ * Returns 0, or -1 to abort the pass. */
+typedef int (*iv_hook_fn)(void *user, int layer, int n, const int *rows, const int *pos, float *x,
+                          int dim);
 
 typedef struct iv_hook {
     int layer;

@@ -108,51 +108,139 @@ static int lens_decode(iv_method *mm, const float *z, float *x, iv_err *err) {
     return rc;
 }
 
-static int lens_apply(iv_method *mm, float *x, iv_err *err) {
-    ivm_lens *L = mm->impl;
-    int d = L->d, rc = 0;
-    double *u = malloc(sizeof(double) * (size_t)d * 3); /* u, y0 (pre-norm), u' */
-    float *uf = malloc(sizeof(float) * (size_t)d);
-    float *z = malloc(sizeof(float) * (size_t)L->V); /* [V] */
-    if (!u || !uf || !z) { rc = iv_errf(err, "out of memory"); goto out; }
-    double *y0 = u + d, *up = u + 2 * d;
-    norm_stats st = {0, 1};
-    translate(L, x, y0);
-    memcpy(u, y0, sizeof(double) * (size_t)d);
-    if (L->normed) norm_fwd(mm->m, u, d, &st);
-    if (mm->mode == IV_MMODE_BOTTLENECK) {
-        if ((rc = ivm_gram_roundtrip(mm->m, &L->gram, u, up, err))) goto out;
-    } else {
-        for (int i = 0; i < d; i++) uf[i] = (float)u[i];
-        iv_linear(z, uf, 1, &mm->m->w.lm_head, NULL);
-        float zmax = z[0];
-        for (int j = 1; j < L->V; j++)
-            if (z[j] > zmax) zmax = z[j];
-        memcpy(up, u, sizeof(double) * (size_t)d);
-        for (int t = 0; t < mm->n_tgt; t++) {
-            double delta = (double)mm->alpha * mm->tgt_w[t] * zmax - z[mm->tgt_ids[t]];
-            const double *p = L->pcol + (size_t)t * d;
-            for (int i = 0; i < d; i++) up[i] += delta * p[i];
+/* Y = X + X A^T + b for n rows in double, x: [n, d] -> y: [n, d]. */
+static int translate_rows(const ivm_lens *L, const float *x, int n, double *y) {
+    int d = L->d;
+    for (size_t k = 0; k < (size_t)n; k++)
+        for (int i = 0; i < d; i++) y[k * d + i] = x[k * d + i] + (L->b ? L->b[i] : 0.0);
+    if (!L->A) return 0;
+    double *xd = malloc(sizeof(double) * (size_t)n * d); /* [n, d] */
+    if (!xd) return -1;
+    for (size_t k = 0; k < (size_t)n * d; k++) xd[k] = x[k];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, xd, d, L->A, d, 1.0, y, d);
+    free(xd);
+    return 0;
+}
+
+/* Affine decoder base, y = X affC^T + affc (affC NULL = identity): [n, d]. */
+static int affine_rows(const ivm_lens *L, const float *x, int n, double *y) {
+    int d = L->d;
+    for (size_t k = 0; k < (size_t)n; k++)
+        for (int i = 0; i < d; i++) y[k * d + i] = (L->affc ? L->affc[i] : 0.0) + (L->affC ? 0.0 : x[k * d + i]);
+    if (!L->affC) return 0;
+    double *xd = malloc(sizeof(double) * (size_t)n * d); /* [n, d] */
+    if (!xd) return -1;
+    for (size_t k = 0; k < (size_t)n * d; k++) xd[k] = x[k];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, xd, d, L->affC, d, 1.0, y, d);
+    free(xd);
+    return 0;
+}
+
+/* X = T^{-1}(Y) in place for n rows, y: [n, d]: subtract b, then solve
+ * (I + A) x = y for every row at once (the rows as right-hand sides). */
+static int untranslate_rows(const ivm_lens *L, double *y, int n, iv_err *err) {
+    int d = L->d;
+    if (L->b)
+        for (size_t k = 0; k < (size_t)n; k++)
+            for (int i = 0; i < d; i++) y[k * d + i] -= L->b[i];
+    if (!L->lu) return 0;
+    double *t = malloc(sizeof(double) * (size_t)n * d); /* [d, n] the rows as columns */
+    if (!t) return iv_errf(err, "out of memory");
+    for (size_t k = 0; k < (size_t)n; k++)
+        for (int i = 0; i < d; i++) t[(size_t)i * n + k] = y[k * d + i];
+    lapack_int info = LAPACKE_dgetrs(LAPACK_ROW_MAJOR, 'N', d, n, L->lu, d, L->ipiv, t, n);
+    for (size_t k = 0; k < (size_t)n; k++)
+        for (int i = 0; i < d; i++) y[k * d + i] = t[(size_t)i * n + k];
+    free(t);
+    if (info != 0) return iv_errf(err, "tuned lens: LU solve failed (info %d)", (int)info);
+    return 0;
+}
+
+/* Rows of z = W_U u computed per product: about 32 MB of logits at a time. */
+static int z_chunk(int V, int n) {
+    long c = (32L << 20) / ((long)V * (long)sizeof(float));
+    if (c < 16) c = 16;
+    return c < n ? (int)c : n;
+}
+
+/* The edit's target moves for n rows: dl[r, t] = a w_t max_j z_rj - z_rt, with
+ * z = W_U u from one [rows, d] x [d, V] product per chunk of rows; only the
+ * row maxima and the target logits are kept.  u: [n, d] doubles; dl: [n, n_tgt]. */
+static int edit_deltas(const iv_method *mm, const ivm_lens *L, const double *u, int n, double *dl,
+                       iv_err *err) {
+    int d = L->d, V = L->V, nt = mm->n_tgt, cz = z_chunk(V, n);
+    float *uf = malloc(sizeof(float) * (size_t)cz * d); /* [cz, d] */
+    float *z = malloc(sizeof(float) * (size_t)cz * V);  /* [cz, V] */
+    if (!uf || !z) { free(uf); free(z); return iv_errf(err, "out of memory"); }
+    for (int r0 = 0; r0 < n; r0 += cz) {
+        int nr = n - r0 < cz ? n - r0 : cz;
+        for (size_t k = 0; k < (size_t)nr * d; k++) uf[k] = (float)u[(size_t)r0 * d + k];
+        iv_linear(z, uf, nr, &mm->m->w.lm_head, NULL);
+#pragma omp parallel for schedule(static) if (nr > 1)
+        for (int r = 0; r < nr; r++) {
+            const float *zr = z + (size_t)r * V;
+            float zmax = zr[0];
+            for (int j = 1; j < V; j++)
+                if (zr[j] > zmax) zmax = zr[j];
+            for (int t = 0; t < nt; t++)
+                dl[(size_t)(r0 + r) * nt + t] = (double)mm->alpha * mm->tgt_w[t] * zmax - zr[mm->tgt_ids[t]];
         }
     }
-    if (L->affC || L->affc) { /* x' = C x + c + (up - u): the affine decoder */
-        for (int i = 0; i < d; i++) {
-            double cx = L->affc ? L->affc[i] : 0.0;
-            if (L->affC)
-                for (int j = 0; j < d; j++) cx += L->affC[(size_t)i * d + j] * x[j];
-            else cx += x[i];
-            up[i] = mm->mode == IV_MMODE_BOTTLENECK ? cx : cx + (up[i] - u[i]);
-        }
-        for (int i = 0; i < d; i++) x[i] = (float)up[i];
-        goto out;
-    }
-    if (L->normed) norm_inv(mm->m, up, y0, d, &st);
-    if ((rc = untranslate(L, up, err))) goto out;
-    for (int i = 0; i < d; i++) x[i] = (float)up[i];
-out:
-    free(u);
     free(uf);
     free(z);
+    return 0;
+}
+
+/* x: [n, d] in place.  u = N(T(x)) per row; the edit moves u along the target
+ * columns of P only (u' = u + sum_t dl_t P[:,t], never a V-wide product); the
+ * bottleneck takes the double round trip P W_U u of all rows at once; then
+ * N^{-1} with each row's own statistics and T^{-1} for all rows at once.  The
+ * affine decoder (affC/affc) replaces N^{-1}/T^{-1}: x' = C x + c (+ sum_t dl_t pcol_t). */
+static int lens_apply(iv_method *mm, float *x, int n, iv_err *err) {
+    ivm_lens *L = mm->impl;
+    int d = L->d, nt = mm->n_tgt, rc = 0;
+    int affine = L->affC || L->affc, edit = mm->mode != IV_MMODE_BOTTLENECK;
+    size_t nd = (size_t)n * d;
+    double *u = malloc(sizeof(double) * nd * 3);                  /* u, y0 (pre-norm), u': each [n, d] */
+    norm_stats *st = malloc(sizeof(norm_stats) * (size_t)n);       /* [n] */
+    double *dl = malloc(sizeof(double) * (size_t)n * (nt ? nt : 1)); /* [n, n_tgt] */
+    if (!u || !st || !dl) { rc = iv_errf(err, "out of memory"); goto out; }
+    double *y0 = u + nd, *up = u + 2 * nd;
+    if (affine && !edit) { /* bottleneck x' = C x + c: no encoder needed */
+        if (affine_rows(L, x, n, up)) { rc = iv_errf(err, "out of memory"); goto out; }
+        goto store;
+    }
+    if (translate_rows(L, x, n, y0)) { rc = iv_errf(err, "out of memory"); goto out; }
+    memcpy(u, y0, sizeof(double) * nd);
+    for (int k = 0; k < n; k++) {
+        st[k] = (norm_stats){0, 1};
+        if (L->normed) norm_fwd(mm->m, u + (size_t)k * d, d, &st[k]);
+    }
+    if (!edit) {
+        if ((rc = ivm_gram_roundtrip_rows(mm->m, &L->gram, u, n, up, err))) goto out;
+    } else {
+        if ((rc = edit_deltas(mm, L, u, n, dl, err))) goto out;
+        if (affine) {
+            if (affine_rows(L, x, n, up)) { rc = iv_errf(err, "out of memory"); goto out; }
+        } else memcpy(up, u, sizeof(double) * nd);
+        for (int k = 0; k < n; k++)
+            for (int t = 0; t < nt; t++) {
+                double delta = dl[(size_t)k * nt + t];
+                const double *p = L->pcol + (size_t)t * d;
+                double *o = up + (size_t)k * d;
+                for (int i = 0; i < d; i++) o[i] += delta * p[i];
+            }
+        if (affine) goto store;
+    }
+    if (L->normed)
+        for (int k = 0; k < n; k++) norm_inv(mm->m, up + (size_t)k * d, y0 + (size_t)k * d, d, &st[k]);
+    if ((rc = untranslate_rows(L, up, n, err))) goto out;
+store:
+    for (size_t k = 0; k < nd; k++) x[k] = (float)up[k];
+out:
+    free(u);
+    free(st);
+    free(dl);
     return rc;
 }
 

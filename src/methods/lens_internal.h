@@ -25,6 +25,10 @@ int ivm_gram_pinv_apply(const iv_model *m, const ivm_gram *g, const float *z, do
 /* x = P W_U u computed in double (the bottleneck's round trip): u, x: [d]. */
 int ivm_gram_roundtrip(const iv_model *m, const ivm_gram *g, const double *u, double *x,
                        iv_err *err);
+/* The same round trip for n rows at once, u, x: [n, d] (two double products
+ * per chunk of W_U rows, then triangular solves from the right). */
+int ivm_gram_roundtrip_rows(const iv_model *m, const ivm_gram *g, const double *u, int n, double *x,
+                            iv_err *err);
 /* Row t of W_U as doubles: [d]. */
 void ivm_unembed_row(const iv_model *m, int32_t t, double *row);
 

@@ -168,39 +168,49 @@ int iv_method_decode(iv_method *mm, const float *z, float *x, iv_err *err) {
     return mm->ops->decode(mm, z, x, err);
 }
 
-int iv_method_apply(iv_method *mm, float *x, int row, iv_err *err) {
-    if (!mm->ops || mm->mode == IV_MMODE_CLEAN) return 0;
+/* x: [n, d] edited in place by the method's batched op; the edit size of each
+ * row is taken against a copy of x as it was. */
+int iv_method_apply_batch(iv_method *mm, float *x, int n, const int *rows, iv_err *err) {
+    if (!mm->ops || mm->mode == IV_MMODE_CLEAN || n <= 0) return 0;
     int d = mm->dim;
-    float *x0 = malloc(sizeof(float) * (size_t)d);
+    float *x0 = malloc(sizeof(float) * (size_t)n * d); /* [n, d] */
     if (!x0) return iv_errf(err, "out of memory");
-    memcpy(x0, x, sizeof(float) * (size_t)d);
-    if (mm->ops->apply(mm, x, err)) { free(x0); return -1; }
-    double dn = 0, xn = 0;
-    for (int i = 0; i < d; i++) {
-        double t = (double)x[i] - x0[i];
-        dn += t * t;
-        xn += (double)x0[i] * x0[i];
-    }
-    free(x0);
-    double r = xn > 0 ? sqrt(dn / xn) : (dn > 0 ? INFINITY : 0.0);
+    memcpy(x0, x, sizeof(float) * (size_t)n * d);
+    if (mm->ops->apply(mm, x, n, err)) { free(x0); return -1; }
+    for (int k = 0; k < n; k++) {
+        const float *a = x + (size_t)k * d, *b = x0 + (size_t)k * d;
+        double dn = 0, xn = 0;
+        for (int i = 0; i < d; i++) {
+            double t = (double)a[i] - b[i];
+            dn += t * t;
+            xn += (double)b[i] * b[i];
+        }
+        double r = xn > 0 ? sqrt(dn / xn) : (dn > 0 ? INFINITY : 0.0);
+        int row = rows ? rows[k] : -1;
 #pragma omp critical(iv_method_stats)
-    {
-        mm->sum_all += r;
-        mm->cnt_all++;
-        if (row >= 0 && row < IV_METHOD_MAX_ROWS) {
-            mm->row_sum[row] += r;
-            mm->row_cnt[row]++;
+        {
+            mm->sum_all += r;
+            mm->cnt_all++;
+            if (row >= 0 && row < IV_METHOD_MAX_ROWS) {
+                mm->row_sum[row] += r;
+                mm->row_cnt[row]++;
+            }
         }
     }
+    free(x0);
     return 0;
 }
 
-static int hook_fn(void *user, int layer, int row, int pos, float *x, int dim) {
+int iv_method_apply(iv_method *mm, float *x, int row, iv_err *err) {
+    return iv_method_apply_batch(mm, x, 1, &row, err);
+}
+
+static int hook_fn(void *user, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
     (void)layer;
     (void)pos;
     iv_method *mm = user;
     if (dim != mm->dim) return -1;
-    return iv_method_apply(mm, x, row, NULL);
+    return iv_method_apply_batch(mm, x, n, rows, NULL);
 }
 
 int iv_method_install(iv_method *mm, iv_hooks *hooks, iv_err *err) {

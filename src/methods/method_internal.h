@@ -11,8 +11,9 @@ typedef struct ivm_ops {
     int64_t (*n_features)(const struct iv_method *mm);
     int (*encode)(struct iv_method *mm, const float *x, float *z, iv_err *err);
     int (*decode)(struct iv_method *mm, const float *z, float *x, iv_err *err);
-    /* x -> x' in place per mm->mode; must be thread-safe (no shared scratch). */
-    int (*apply)(struct iv_method *mm, float *x, iv_err *err);
+    /* x -> x' in place per mm->mode for n rows, x: [n, d]; must be thread-safe
+     * (no shared scratch). */
+    int (*apply)(struct iv_method *mm, float *x, int n, iv_err *err);
     void (*destroy)(void *impl);
 } ivm_ops;
 

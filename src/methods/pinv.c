@@ -210,3 +210,38 @@ int ivm_gram_roundtrip(const iv_model *m, const ivm_gram *g, const double *u, do
                        iv_err *err) {
     return accumulate_solve(m, g, NULL, u, x, err);
 }
+
+/* X = X G^{-1} for n rows, X: [n, d]: G = R^T R, so X R^{-1} R^{-T}, two
+ * triangular solves from the right (no transposes of X). */
+static void solve_rows(const ivm_gram *g, double *X, int n) {
+    int d = g->d;
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, n, d, 1.0, g->chol, d, X, d);
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, n, d, 1.0, g->chol, d, X, d);
+}
+
+int ivm_gram_roundtrip_rows(const iv_model *m, const ivm_gram *g, const double *u, int n, double *x,
+                            iv_err *err) {
+    const iv_wmat *W = &m->w.lm_head;
+    int d = g->d, V = g->V;
+    double *blk = malloc(sizeof(double) * (size_t)GRAM_CHUNK * d); /* [GRAM_CHUNK, d] rows of W_U */
+    double *c = malloc(sizeof(double) * (size_t)n * GRAM_CHUNK);   /* [n, GRAM_CHUNK] W_U u per row */
+    float *row = malloc(sizeof(float) * (size_t)d);                /* [d] */
+    if (!blk || !c || !row) {
+        free(blk); free(c); free(row);
+        return iv_errf(err, "out of memory");
+    }
+    memset(x, 0, sizeof(double) * (size_t)n * d);
+    for (int t0 = 0; t0 < V; t0 += GRAM_CHUNK) {
+        int nr = V - t0 < GRAM_CHUNK ? V - t0 : GRAM_CHUNK;
+        for (int r = 0; r < nr; r++) {
+            row_f32(W, t0 + r, row);
+            for (int i = 0; i < d; i++) blk[(size_t)r * d + i] = row[i];
+        }
+        /* c = U blk^T: [n, nr]; x += c blk: [n, d] */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, d, 1.0, u, d, blk, d, 0.0, c, nr);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, nr, 1.0, c, nr, blk, d, 1.0, x, d);
+    }
+    free(blk); free(c); free(row);
+    solve_rows(g, x, n);
+    return 0;
+}

@@ -4,10 +4,10 @@
  *   x' = x + (D(f') - D(f))              (keep_sae_error) = x + (f'_k - f_k) W_dec[k]
  * ReLU; JumpReLU f = pre if pre > threshold (and > 0, as sae-lens and Gemma Scope
  * apply ReLU too) else 0; TopK keeps the k largest pre-activations, then ReLU. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "interv/kernels.h"
 #include "sae_internal.h"
 
 void ivm_sae_release(ivm_sae *s) {
@@ -63,19 +63,11 @@ static void topk_keep(float *h, int64_t n, int k, int64_t *heap) {
     free(keep);
 }
 
-void ivm_sae_encode(const ivm_sae *s, const float *x, float *f) {
-    int64_t di = s->d_in, ds = s->d_sae;
-    float *xin = malloc(sizeof(float) * (size_t)di);
-    if (!xin) { memset(f, 0, sizeof(float) * (size_t)ds); return; }
-    for (int64_t i = 0; i < di; i++) xin[i] = x[i] - (s->apply_b_dec ? s->b_dec[i] : 0.0f);
-    memcpy(f, s->b_enc, sizeof(float) * (size_t)ds);
-    cblas_sgemv(CblasRowMajor, CblasTrans, (int)di, (int)ds, 1.0f, s->W_enc, (int)ds, xin, 1, 1.0f,
-                f, 1);
-    free(xin);
+/* f = act(f) in place for one row of pre-activations f: [d_sae]; heap: [k] (TopK). */
+static void activate(const ivm_sae *s, float *f, int64_t *heap) {
+    int64_t ds = s->d_sae;
     if (s->act == IVM_SAE_TOPK) {
-        int64_t *heap = malloc(sizeof(int64_t) * (size_t)s->k);
-        if (heap) topk_keep(f, ds, s->k, heap);
-        free(heap);
+        topk_keep(f, ds, s->k, heap);
         return;
     }
     for (int64_t j = 0; j < ds; j++) {
@@ -83,6 +75,77 @@ void ivm_sae_encode(const ivm_sae *s, const float *x, float *f) {
         int on = h > 0 && (s->act != IVM_SAE_JUMPRELU || h > s->threshold[j]);
         f[j] = on ? h : 0.0f;
     }
+}
+
+/* W_enc [d_in, d_sae] as an iv_linear matrix: F = X W_enc (+ b_enc). */
+static iv_wmat enc_mat(const ivm_sae *s) {
+    iv_wmat w = {s->W_enc, IV_F32, IV_IN_OUT, s->d_sae, s->d_in, s->d_sae};
+    return w;
+}
+
+/* F = act((X - b_dec [apply_b_dec]) W_enc + b_enc) for n rows, one product:
+ * x: [n, d_in] -> f: [n, d_sae].  -1 when out of memory. */
+static int encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
+    int64_t di = s->d_in, ds = s->d_sae;
+    float *xin = NULL;
+    const float *xe = x; /* [n, d_in] the encoder's input */
+    if (s->apply_b_dec) {
+        xin = malloc(sizeof(float) * (size_t)n * di);
+        if (!xin) return -1;
+        for (int k = 0; k < n; k++)
+            for (int64_t i = 0; i < di; i++) xin[k * di + i] = x[k * di + i] - s->b_dec[i];
+        xe = xin;
+    }
+    int64_t *heap = s->act == IVM_SAE_TOPK ? malloc(sizeof(int64_t) * (size_t)(s->k > 0 ? s->k : 1)) : NULL;
+    if (s->act == IVM_SAE_TOPK && !heap) { free(xin); return -1; }
+    iv_wmat W = enc_mat(s);
+    iv_linear(f, xe, n, &W, s->b_enc);
+    for (int k = 0; k < n; k++) activate(s, f + (size_t)k * ds, heap);
+    free(xin);
+    free(heap);
+    return 0;
+}
+
+void ivm_sae_encode(const ivm_sae *s, const float *x, float *f) {
+    if (encode_rows(s, x, 1, f)) memset(f, 0, sizeof(float) * (size_t)s->d_sae);
+}
+
+/* X' = F W_dec + b_dec for n rows, one product over the features that are
+ * non-zero in any row (all of them when more than half are): f: [n, d_sae],
+ * out: [n, d_in].  -1 when out of memory. */
+static int decode_rows(const ivm_sae *s, const float *f, int n, float *out) {
+    int64_t di = s->d_in, ds = s->d_sae, m = 0;
+    int64_t *act = malloc(sizeof(int64_t) * (size_t)ds); /* [d_sae] features in use */
+    if (!act) return -1;
+    for (int64_t j = 0; j < ds; j++)
+        for (int k = 0; k < n; k++)
+            if (f[(size_t)k * ds + j] != 0.0f) { act[m++] = j; break; }
+    if (m == 0) { /* nothing fires: b_dec */
+        for (int k = 0; k < n; k++) memcpy(out + (size_t)k * di, s->b_dec, sizeof(float) * (size_t)di);
+        free(act);
+        return 0;
+    }
+    int rc = 0;
+    if (2 * m > ds) {
+        iv_wmat W = {s->W_dec, IV_F32, IV_IN_OUT, di, ds, di};
+        iv_linear(out, f, n, &W, s->b_dec);
+    } else {
+        float *fc = malloc(sizeof(float) * (size_t)n * m);  /* [n, m] */
+        float *wc = malloc(sizeof(float) * (size_t)m * di); /* [m, d_in] rows of W_dec */
+        if (!fc || !wc) rc = -1;
+        else {
+            for (int k = 0; k < n; k++)
+                for (int64_t a = 0; a < m; a++) fc[k * m + a] = f[(size_t)k * ds + act[a]];
+            for (int64_t a = 0; a < m; a++)
+                memcpy(wc + a * di, s->W_dec + act[a] * di, sizeof(float) * (size_t)di);
+            iv_wmat W = {wc, IV_F32, IV_IN_OUT, di, m, di};
+            iv_linear(out, fc, n, &W, s->b_dec);
+        }
+        free(fc);
+        free(wc);
+    }
+    free(act);
+    return rc;
 }
 
 void ivm_sae_decode(const ivm_sae *s, const float *f, double *out) {
@@ -114,36 +177,35 @@ static int sae_decode_op(iv_method *mm, const float *z, float *x, iv_err *err) {
     return 0;
 }
 
-static int sae_apply(iv_method *mm, float *x, iv_err *err) {
+/* x: [n, d_in] in place.  One encoder product; the bottleneck and the replace
+ * edit decode F (F') with one product; the edit with the error kept moves each
+ * row along the concept feature's decoder row only: x + (f'_k - f_k) W_dec[k]. */
+static int sae_apply(iv_method *mm, float *x, int n, iv_err *err) {
     const ivm_sae *s = mm->impl;
     int64_t di = s->d_in, ds = s->d_sae;
-    float *f = malloc(sizeof(float) * (size_t)ds);     /* [d_sae] */
-    double *o = malloc(sizeof(double) * (size_t)di);   /* [d_in] */
-    if (!f || !o) { free(f); free(o); return iv_errf(err, "out of memory"); }
-    ivm_sae_encode(s, x, f);
+    if (mm->mode == IV_MMODE_BOTTLENECK && s->keep_error) return 0; /* the round trip is x itself */
+    float *f = malloc(sizeof(float) * (size_t)n * ds); /* [n, d_sae] */
+    if (!f || encode_rows(s, x, n, f)) { free(f); return iv_errf(err, "out of memory"); }
+    int rc = 0;
     if (mm->mode == IV_MMODE_BOTTLENECK) {
-        if (!s->keep_error) { /* with the error kept the round trip is x itself */
-            ivm_sae_decode(s, f, o);
-            for (int64_t i = 0; i < di; i++) x[i] = (float)o[i];
-        }
+        rc = decode_rows(s, f, n, x);
     } else {
-        float fmax = 0;
-        for (int64_t j = 0; j < ds; j++)
-            if (f[j] > fmax) fmax = f[j];
         int64_t k = s->feature;
-        float fk = f[k], fnew = mm->alpha * fmax;
-        if (s->keep_error) {
-            const float *w = s->W_dec + k * di;
-            for (int64_t i = 0; i < di; i++) x[i] = (float)((double)x[i] + ((double)fnew - fk) * w[i]);
-        } else {
-            f[k] = fnew;
-            ivm_sae_decode(s, f, o);
-            for (int64_t i = 0; i < di; i++) x[i] = (float)o[i];
+        const float *w = s->W_dec + k * di;
+        for (int r = 0; r < n; r++) {
+            float *fr = f + (size_t)r * ds, *xr = x + (size_t)r * di;
+            float fmax = 0;
+            for (int64_t j = 0; j < ds; j++)
+                if (fr[j] > fmax) fmax = fr[j];
+            float fk = fr[k], fnew = mm->alpha * fmax;
+            if (s->keep_error)
+                for (int64_t i = 0; i < di; i++) xr[i] = (float)((double)xr[i] + ((double)fnew - fk) * w[i]);
+            else fr[k] = fnew;
         }
+        if (!s->keep_error) rc = decode_rows(s, f, n, x);
     }
     free(f);
-    free(o);
-    return 0;
+    return rc ? iv_errf(err, "out of memory") : 0;
 }
 
 static const ivm_ops sae_ops = {sae_nf, sae_encode_op, sae_decode_op, sae_apply, sae_destroy};

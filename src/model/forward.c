@@ -77,18 +77,45 @@ static void attention(const iv_model *m, iv_state *s, int l, int T) {
         }
 }
 
+/* Each hook gets one call with all positions it applies to as one [n, d]
+ * matrix.  IV_AT_ALL, or IV_AT_LAST when every token is its row's last (the
+ * usual decode step): s->x itself.  Otherwise the last tokens are gathered into
+ * a copy and scattered back after the call. */
 static int run_hooks(const iv_hooks *hooks, int layer, iv_state *s, const unsigned char *is_last, int T, iv_err *err) {
     if (!hooks) return 0;
-    int d = s->m->cfg.dim;
+    int d = s->m->cfg.dim, nlast = 0;
+    for (int t = 0; t < T; t++) nlast += is_last[t];
     for (int k = 0; k < hooks->n; k++) {
         const iv_hook *h = &hooks->h[k];
         if (h->layer != layer) continue;
-        for (int t = 0; t < T; t++)
-            if ((h->at == IV_AT_ALL || is_last[t]) &&
-                h->fn(h->user, layer, s->trow[t], s->tpos[t], s->x + (size_t)t * d, d) != 0)
-                return iv_errf(err, "hook at layer %d stopped the forward pass", layer);
+        int rc;
+        if (h->at == IV_AT_ALL || nlast == T) {
+            rc = h->fn(h->user, layer, T, s->trow, s->tpos, s->x, d);
+        } else {
+            float *xs = malloc(sizeof(float) * (size_t)nlast * d); /* [nlast, d] */
+            int *rp = malloc(sizeof(int) * 2 * (size_t)nlast);     /* rows [nlast], then positions [nlast] */
+            if (!xs || !rp) { free(xs); free(rp); return iv_errf(err, "hook at layer %d: out of memory", layer); }
+            for (int t = 0, i = 0; t < T; t++)
+                if (is_last[t]) {
+                    memcpy(xs + (size_t)i * d, s->x + (size_t)t * d, sizeof(float) * (size_t)d);
+                    rp[i] = s->trow[t];
+                    rp[nlast + i++] = s->tpos[t];
+                }
+            rc = h->fn(h->user, layer, nlast, rp, rp + nlast, xs, d);
+            for (int t = 0, i = 0; t < T && rc == 0; t++)
+                if (is_last[t]) memcpy(s->x + (size_t)t * d, xs + (size_t)(i++) * d, sizeof(float) * (size_t)d);
+            free(xs);
+            free(rp);
+        }
+        if (rc != 0) return iv_errf(err, "hook at layer %d stopped the forward pass", layer);
     }
     return 0;
+}
+
+/* A matrix product in the model's compute mode (iv_model_set_compute). */
+static void lin(const iv_state *s, float *y, const float *x, int B, const iv_wmat *W, const float *bias) {
+    if (s->m->compute == IV_COMPUTE_BF16) iv_linear_bf16(y, x, B, W, bias);
+    else iv_linear(y, x, B, W, bias);
 }
 
 /* GPT-2 stores q|k|v as one Conv1D matrix (and one [3d] bias) that the
@@ -112,12 +139,6 @@ static int fused_qkv(const iv_config *c, const iv_layer_weights *w, const iv_sta
         k->out != s->kv_dim || v->out != s->kv_dim)
         return 0;
     /* the biases too: c_attn.bias split the same way, or none */
-/* A matrix product in the model's compute mode (iv_model_set_compute). */
-static void lin(const iv_state *s, float *y, const float *x, int B, const iv_wmat *W, const float *bias) {
-    if (s->m->compute == IV_COMPUTE_BF16) iv_linear_bf16(y, x, B, W, bias);
-    else iv_linear(y, x, B, W, bias);
-}
-
     if (w->bq ? w->bk != w->bq + q->out || w->bv != w->bk + k->out : w->bk || w->bv) return 0;
     *f = *q;
     f->out = q->out + k->out + v->out;

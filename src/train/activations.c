@@ -58,11 +58,14 @@ typedef struct {
     int maxlen, dim, nrows;
 } capture;
 
-static int capture_hook(void *user, int layer, int row, int pos, float *x, int dim) {
+static int capture_hook(void *user, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
     (void)layer;
     capture *c = user;
-    if (row < 0 || row >= c->nrows || pos < 0 || pos >= c->maxlen || dim != c->dim) return -1;
-    memcpy(c->buf + ((size_t)row * c->maxlen + pos) * dim, x, (size_t)dim * sizeof(float));
+    if (dim != c->dim) return -1;
+    for (int k = 0; k < n; k++) {
+        if (rows[k] < 0 || rows[k] >= c->nrows || pos[k] < 0 || pos[k] >= c->maxlen) return -1;
+        memcpy(c->buf + ((size_t)rows[k] * c->maxlen + pos[k]) * dim, x + (size_t)k * dim, (size_t)dim * sizeof(float));
+    }
     return 0;
 }
 

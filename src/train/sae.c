@@ -87,15 +87,26 @@ static void normalise_rows(float *W, int S, int d) {
 /* ---- splicing --------------------------------------------------------------------- */
 typedef struct { const iv_sae *s; int mode, first; } splice_st;
 
-static int splice_hook(void *user, int layer, int row, int pos, float *x, int dim) {
-    (void)layer; (void)row;
+/* x: [n, dim]; the rows at positions >= first are replaced, all in one product
+ * (positions ascend within a row, so those rows form runs). */
+static int splice_hook(void *user, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
+    (void)layer; (void)rows;
     splice_st *sp = user;
-    if (pos < sp->first) return 0;  /* BOS stays untouched */
-    if (sp->mode == 2) { memset(x, 0, (size_t)dim * sizeof(float)); return 0; }
-    float *xh = malloc((size_t)dim * sizeof(float));
-    if (!xh) return -1;
-    iv_sae_forward(sp->s, x, 1, NULL, xh);
-    memcpy(x, xh, (size_t)dim * sizeof(float));
+    float *xh = sp->mode == 2 ? NULL : malloc((size_t)n * dim * sizeof(float)); /* [n, dim] */
+    if (sp->mode != 2 && !xh) return -1;
+    for (int k0 = 0; k0 < n;) {
+        if (pos[k0] < sp->first) { k0++; continue; } /* BOS stays untouched */
+        int k1 = k0;
+        while (k1 < n && pos[k1] >= sp->first) k1++;
+        float *xs = x + (size_t)k0 * dim;
+        size_t bytes = (size_t)(k1 - k0) * dim * sizeof(float);
+        if (sp->mode == 2) memset(xs, 0, bytes);
+        else {
+            iv_sae_forward(sp->s, xs, k1 - k0, NULL, xh);
+            memcpy(xs, xh, bytes);
+        }
+        k0 = k1;
+    }
     free(xh);
     return 0;
 }

@@ -230,10 +230,11 @@ static void test_zero_tuned_equals_logit(void **st) {
 /* The tuned-lens package layout (params.pt) on the GPT-2 fixture: translator 1
  * on resid_post.0 gives the Python reference logits. */
 typedef struct cap { float *x; int n, dim; } cap;
-static int capture(void *u, int layer, int row, int pos, float *x, int dim) {
-    (void)layer; (void)row;
+static int capture(void *u, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
+    (void)layer; (void)rows;
     cap *c = u;
-    if (pos < c->n) memcpy(c->x + (size_t)pos * dim, x, sizeof(float) * (size_t)dim);
+    for (int k = 0; k < n; k++)
+        if (pos[k] < c->n) memcpy(c->x + (size_t)pos[k] * dim, x + (size_t)k * dim, sizeof(float) * (size_t)dim);
     return 0;
 }
 

@@ -224,20 +224,24 @@ typedef struct hook_ctx {
     int seen_pos[64]; /* calls per position */
 } hook_ctx;
 
-static int hook_fn(void *user, int layer, int row, int pos, float *x, int dim) {
+/* calls counts positions (one per row of x), as the per-position hook did */
+static int hook_fn(void *user, int layer, int n, const int *rows, const int *pos, float *xs, int dim) {
     hook_ctx *c = user;
-    c->calls++;
-    if (layer != c->layer || row < 0 || pos < 0 || pos >= 64) {
-        c->bad++;
-        return 0;
-    }
-    c->seen_pos[pos]++;
-    if (c->v)
-        for (int i = 0; i < dim; i++) x[i] += c->v[i];
-    else {
-        volatile float sink = 0; /* reads only */
-        for (int i = 0; i < dim; i++) sink += x[i];
-        (void)sink;
+    for (int k = 0; k < n; k++) {
+        float *x = xs + (size_t)k * dim;
+        c->calls++;
+        if (layer != c->layer || rows[k] < 0 || pos[k] < 0 || pos[k] >= 64) {
+            c->bad++;
+            continue;
+        }
+        c->seen_pos[pos[k]]++;
+        if (c->v)
+            for (int i = 0; i < dim; i++) x[i] += c->v[i];
+        else {
+            volatile float sink = 0; /* reads only */
+            for (int i = 0; i < dim; i++) sink += x[i];
+            (void)sink;
+        }
     }
     return 0;
 }

@@ -41,9 +41,10 @@ static int teardown(void **st) { (void)st; if (M) iv_model_free(M); return 0; }
 
 /* ---- independent pooled activation: one token per forward call ---------------- */
 typedef struct { float *x; int seen; } last_cap;
-static int cap_last(void *u, int layer, int row, int pos, float *x, int dim) {
-    (void)layer; (void)row; (void)pos;
+static int cap_last(void *u, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
+    (void)layer; (void)rows; (void)pos;
     last_cap *c = u;
+    if (n != 1) return -1; /* batch 1, one last position */
     memcpy(c->x, x, dim * sizeof(float));
     c->seen++;
     return 0;
@@ -137,11 +138,13 @@ static void steering_equals_independent_mean_diff(void **st) {
 
 /* ---- the trainer's norm + W_U reproduce the model's logits ---------------------- */
 typedef struct { float *x; int n, d; } all_cap;
-static int cap_all(void *u, int layer, int row, int pos, float *x, int dim) {
-    (void)layer; (void)row;
+static int cap_all(void *u, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
+    (void)layer; (void)rows;
     all_cap *c = u;
-    if (pos >= c->n) return -1;
-    memcpy(c->x + (size_t)pos * c->d, x, dim * sizeof(float));
+    for (int k = 0; k < n; k++) {
+        if (pos[k] >= c->n) return -1;
+        memcpy(c->x + (size_t)pos[k] * c->d, x + (size_t)k * dim, dim * sizeof(float));
+    }
     return 0;
 }
 
