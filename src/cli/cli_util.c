@@ -18,6 +18,27 @@ iv_model *cli_load_model(const char *cmd, const char *path, const char *tok_path
     return m;
 }
 
+int cli_compute(const char *cmd, const char *mode) {
+    if (!mode) return IV_COMPUTE_F32;
+    int c = iv_compute_parse(mode);
+    if (c < 0) {
+        fprintf(stderr, "interv %s: --compute: expected f32 or bf16, got '%s'\n", cmd, mode);
+        return -1;
+    }
+    if (c == IV_COMPUTE_BF16 && !iv_kernels_bf16()) {
+        fprintf(stderr, "interv %s: --compute bf16 is unavailable: it needs AVX512-BF16, which this CPU (or IV_ISA) does not give\n", cmd);
+        return -1;
+    }
+    return c;
+}
+
+int cli_set_compute(const char *cmd, iv_model *m, int c) {
+    iv_err err = {{0}};
+    if (c == IV_COMPUTE_F32 || iv_model_set_compute(m, (iv_compute)c, &err) == 0) return 0;
+    fprintf(stderr, "interv %s: %s\n", cmd, err.msg);
+    return -1;
+}
+
 void cli_set_threads(int n) {
     if (n > 0) iv_kernels_set_threads(n);
 }

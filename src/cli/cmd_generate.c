@@ -10,7 +10,7 @@
 static const char *USAGE =
     "usage: interv generate --model PATH [--tokenizer FILE] (--prompt TEXT | --prompts FILE)\n"
     "                       [--max-new N] [--steps N] [--temperature T] [--top-p P] [--seed S]\n"
-    "                       [--batch B] [--threads N] [--jsonl]\n"
+    "                       [--batch B] [--threads N] [--compute f32|bf16] [--jsonl]\n"
     "\n"
     "Prints each prompt followed by its continuation (plain text; --jsonl: one JSON record\n"
     "per prompt with prompt, continuation, text and token counts).\n"
@@ -22,15 +22,15 @@ static const char *USAGE =
     "  --temperature T    0 = greedy (default); --top-p P nucleus sampling (default 1 = off)\n"
     "  --seed S           random seed for sampling (default 0)\n"
     "  --batch B          prompts decoded together (default 8)\n"
-    "  --threads N        CPU threads\n";
+    "  --threads N        CPU threads\n" CLI_COMPUTE_HELP;
 
 int cmd_generate(int argc, char **argv) {
     static const struct option opts[] = {
         {"model", 1, 0, 'm'}, {"tokenizer", 1, 0, 'z'}, {"prompt", 1, 0, 'p'}, {"prompts", 1, 0, 'P'},
         {"max-new", 1, 0, 'n'}, {"steps", 1, 0, 's'}, {"temperature", 1, 0, 't'}, {"top-p", 1, 0, 'k'},
         {"seed", 1, 0, 'S'}, {"batch", 1, 0, 'b'}, {"threads", 1, 0, 'T'}, {"jsonl", 0, 0, 'j'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL, *tok = NULL, *prompt = NULL, *pfile = NULL;
+        {"compute", 1, 0, 'C'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *tok = NULL, *prompt = NULL, *pfile = NULL, *compute = NULL;
     long max_new = 256, steps = 0, seed = 0, batch = 8, threads = 0;
     double temp = 0, top_p = 1;
     int jsonl = 0, c;
@@ -50,6 +50,7 @@ int cmd_generate(int argc, char **argv) {
         case 'b': bad = cli_parse_int("generate", "--batch", optarg, 1, 4096, &batch); break;
         case 'T': bad = cli_parse_int("generate", "--threads", optarg, 1, 1024, &threads); break;
         case 'j': jsonl = 1; break;
+        case 'C': compute = optarg; break;
         case 'h': fputs(USAGE, stdout); return 0;
         default: fputs(USAGE, stderr); return 2;
         }
@@ -57,12 +58,15 @@ int cmd_generate(int argc, char **argv) {
     }
     if (optind < argc) { fprintf(stderr, "interv generate: unexpected argument '%s'\n", argv[optind]); return 2; }
     if (!!prompt == !!pfile) { fprintf(stderr, "interv generate: give exactly one of --prompt or --prompts\n"); return 2; }
+    int cm = cli_compute("generate", compute);
+    if (cm < 0) return 2;
     cli_set_threads((int)threads);
     char **texts = NULL;
     int n = 1;
     if (pfile) { if ((n = cli_read_lines("generate", pfile, &texts)) < 0) return 1; }
     else { texts = malloc(sizeof *texts); texts[0] = strdup(prompt); }
     iv_model *m = cli_load_model("generate", model, tok);
+    if (m && cli_set_compute("generate", m, cm)) { iv_model_free(m); m = NULL; }
     if (!m) { cli_free_lines(texts, n); return 1; }
     int rc = 1;
     iv_err err = {{0}};

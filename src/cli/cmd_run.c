@@ -10,6 +10,7 @@
 #include "interv/io.h"
 #include "interv/method.h"
 #include "interv/model.h"
+#include "cli/cli_util.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -18,7 +19,7 @@ static void usage(FILE *f) {
             "                  [--artifact PATH] [--sae-feature K] [--pairs CSV] [--keep-error] [--normed]\n"
             "                  [--template TEXT] [--concepts FILE] [--match-prompt] [--max-new N]\n"
             "                  [--batch B] [--tok PATH] [--cache DIR] [--protocol interv|paper]\n"
-            "                  [--target-weights FIRST,SECOND]\n"
+            "                  [--target-weights FIRST,SECOND] [--compute f32|bf16]\n"
             "\n"
             "  M: clean | prompting | logit | tuned | sae | steering | probe\n"
             "  --prompts    CSV (index column, one column per category) or text, one prompt a line\n"
@@ -37,7 +38,9 @@ static void usage(FILE *f) {
             "  --target-weights  lens weights of the 1st,2nd token of a multi-token concept (default 1,1;\n"
             "               the reference used 2,1)\n"
             "  --match-prompt  count a prompt that names the concept (reference behaviour)\n"
-            "  --max-new    new tokens per prompt (default 30); --batch rows decoded together (8)\n",
+            "  --max-new    new tokens per prompt (default 30); --batch rows decoded together (8)\n"
+            "  --compute    f32 (default) or bf16: weights in bf16, activations rounded to bf16 at each\n"
+            "               matrix product, f32 sums (needs AVX512-BF16)\n",
             IV_PROMPT_TEMPLATE_DEFAULT);
 }
 
@@ -125,7 +128,7 @@ static void utf8_sanitise(char *s) {
 }
 
 typedef struct run_args {
-    const char *model, *tok, *prompts, *out, *concepts;
+    const char *model, *tok, *prompts, *out, *concepts, *compute;
     int batch, max_new, match_prompt;
 } run_args;
 
@@ -150,7 +153,7 @@ static int parse(int argc, char **argv, iv_method_opts *o, run_args *a, const ch
         {"pairs", 1, 0, 'P'},       {"template", 1, 0, 'T'}, {"concepts", 1, 0, 'C'},
         {"match-prompt", 0, 0, 'x'}, {"tok", 1, 0, 't'},     {"cache", 1, 0, 'D'},
         {"tokenizer", 1, 0, 't'},   {"protocol", 1, 0, 'R'}, {"target-weights", 1, 0, 'W'},
-        {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+        {"compute", 1, 0, 'U'},     {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -203,6 +206,7 @@ static int parse(int argc, char **argv, iv_method_opts *o, run_args *a, const ch
         case 'W':
             if (parse_weights(optarg, o)) return fail("--target-weights needs two numbers, e.g. 2,1"), -1;
             break;
+        case 'U': a->compute = optarg; break;
         case 'h': usage(stdout); return 1;
         default: {
             char m[256];
@@ -245,6 +249,8 @@ int cmd_run(int argc, char **argv) {
     const char *method_s = NULL, *mode_s = NULL;
     int pr = parse(argc, argv, &o, &a, &method_s, &mode_s);
     if (pr) return pr > 0 ? 0 : 2;
+    int cm = cli_compute("run", a.compute);
+    if (cm < 0) return 2;
 
     iv_err err = {{0}};
     iv_model *m = NULL;
@@ -265,6 +271,7 @@ int cmd_run(int argc, char **argv) {
 
     if ((ends_with(a.prompts, ".csv") ? iv_prompts_load : load_txt)(a.prompts, &ps, &err)) goto fail;
     if (iv_model_load(a.model, a.tok, &m, &err)) goto fail;
+    if (cm != IV_COMPUTE_F32 && iv_model_set_compute(m, (iv_compute)cm, &err)) goto fail;
     if (!m->tok) { iv_errf(&err, "%s: no tokenizer found (use --tok)", a.model); goto fail; }
     if (iv_method_create(m, &o, &meth, &err)) goto fail;
 

@@ -9,15 +9,16 @@
 
 static const char *USAGE =
     "usage: interv score --model PATH [--tokenizer FILE] (--text TEXT | --file FILE) [--tokens] [--threads N]\n"
+    "                    [--compute f32|bf16]\n"
     "Scores each text (one per line with --file; BOS added): prints tokens, mean NLL (nats/token)\n"
     "and perplexity = exp(mean NLL) per text, then the corpus-level perplexity\n"
-    "exp(total NLL / total tokens).  --tokens also prints each token's log-probability.\n";
+    "exp(total NLL / total tokens).  --tokens also prints each token's log-probability.\n" CLI_COMPUTE_HELP;
 
 int cmd_score(int argc, char **argv) {
     static const struct option opts[] = {{"model", 1, 0, 'm'}, {"tokenizer", 1, 0, 'z'}, {"text", 1, 0, 't'},
                                          {"file", 1, 0, 'f'}, {"tokens", 0, 0, 'k'}, {"threads", 1, 0, 'T'},
-                                         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL, *tok = NULL, *text = NULL, *file = NULL;
+                                         {"compute", 1, 0, 'C'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *tok = NULL, *text = NULL, *file = NULL, *compute = NULL;
     int per_token = 0, c;
     long threads = 0;
     optind = 1;
@@ -28,18 +29,22 @@ int cmd_score(int argc, char **argv) {
         case 't': text = optarg; break;
         case 'f': file = optarg; break;
         case 'k': per_token = 1; break;
+        case 'C': compute = optarg; break;
         case 'T': if (cli_parse_int("score", "--threads", optarg, 1, 1024, &threads)) return 2; break;
         case 'h': fputs(USAGE, stdout); return 0;
         default: fputs(USAGE, stderr); return 2;
         }
     }
     if (!!text == !!file) { fprintf(stderr, "interv score: give exactly one of --text or --file\n"); return 2; }
+    int cm = cli_compute("score", compute);
+    if (cm < 0) return 2;
     cli_set_threads((int)threads);
     char **texts;
     int n = 1;
     if (file) { if ((n = cli_read_lines("score", file, &texts)) < 0) return 1; }
     else { texts = malloc(sizeof *texts); texts[0] = strdup(text); }
     iv_model *m = cli_load_model("score", model, tok);
+    if (m && cli_set_compute("score", m, cm)) { iv_model_free(m); m = NULL; }
     if (!m) { cli_free_lines(texts, n); return 1; }
     int rc = 0;
     double tot_nll = 0;
