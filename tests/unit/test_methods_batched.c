@@ -227,6 +227,21 @@ static void check_generate(const iv_model *m, const cfg *c, iv_method_mode mode,
     int na[NP], nb[NP];
     gen(m, a, 3, oa, na);
     gen(m, b, 1, ob, nb);
+    if (mode == IV_MMODE_EDIT && c->kind != IV_METHOD_PROBE) { /* the edit steers: not the clean text */
+        iv_gen_opts g = iv_gen_defaults();
+        g.steps = 14;
+        g.batch = 3;
+        g.stop_at_eos = 0;
+        int32_t *oc[NP];
+        int nc[NP], same = 1;
+        iv_err err;
+        assert_int_equal(iv_generate(m, PROMPTS, PLEN, NP, &g, NULL, oc, nc, &err), 0);
+        for (int p = 0; p < NP; p++) {
+            same &= nc[p] == na[p] && !memcmp(oc[p], oa[p], sizeof(int32_t) * (size_t)nc[p]);
+            free(oc[p]);
+        }
+        if (same) fail_msg("%s: the edit left every continuation as the clean one", what);
+    }
     for (int p = 0; p < NP; p++) {
         assert_int_equal(na[p], 14 - PLEN[p] + 1);
         if (na[p] != nb[p] || memcmp(oa[p], ob[p], sizeof(int32_t) * (size_t)na[p]))
