@@ -22,8 +22,20 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+# interv-mpi (the sweep as an MPI rank) is built when Open MPI's mpicc is there.
+MPICC   ?= $(shell command -v mpicc 2>/dev/null)
+MPI_BIN := $(if $(MPICC),$(BUILD)/interv-mpi)
+CLI_NOMAIN := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+
 .PHONY: all test unit clitest bench install clean asan fuzz
-all: $(BUILD)/interv $(BUILD)/libinterv.a $(BUILD)/libinterv.so
+all: $(BUILD)/interv $(BUILD)/libinterv.a $(BUILD)/libinterv.so $(MPI_BIN)
+
+$(BUILD)/src/mpi/%.o: src/mpi/%.c
+	@mkdir -p $(dir $@)
+	OMPI_CC=$(CC) $(MPICC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/interv-mpi: $(BUILD)/src/mpi/interv_mpi.o $(CLI_NOMAIN) $(BUILD)/libinterv.a
+	OMPI_CC=$(CC) $(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,7 +73,7 @@ asan:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/interv
-	install -m755 $(BUILD)/interv $(DESTDIR)$(PREFIX)/bin/
+	install -m755 $(BUILD)/interv $(MPI_BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m644 $(BUILD)/libinterv.a $(BUILD)/libinterv.so $(DESTDIR)$(PREFIX)/lib/
 	install -m644 include/interv/*.h $(DESTDIR)$(PREFIX)/include/interv/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(PKGS)|' interv.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/interv.pc

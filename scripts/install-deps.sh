@@ -13,7 +13,9 @@ if [ "${1:-}" = "--test" ]; then
   # tools: by command, since node/npm may come from outside Debian's packages
   need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
   need node nodejs; need npm npm; need chromium chromium; need valgrind valgrind; need clang clang
-  need python3 python3
+  need python3 python3; need jq jq
+  # Open MPI: interv-mpi and the cluster tests (tests/cli/sweep_mpi.sh)
+  for p in libopenmpi-dev openmpi-bin; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
 fi
 if [ ${#missing[@]} -gt 0 ]; then

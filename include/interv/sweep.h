@@ -38,6 +38,8 @@
 #define INTERV_SWEEP_H
 #include "interv/error.h"
 #include "interv/method.h"
+#include "interv/eval.h"
+#include <stddef.h>
 
 #define IV_SWEEP_MAX_METHODS 7
 
@@ -71,6 +73,73 @@ typedef struct iv_sweep_progress {
     void (*fn)(void *user, const char *what, int done, int total, double elapsed_s);
     void *user;
 } iv_sweep_progress;
+
+/* ---- the plan: tasks and the cells they write ----------------------------------------- */
+typedef enum { IV_TASK_ARTIFACT, IV_TASK_CLEAN, IV_TASK_BOTTLENECK, IV_TASK_EDIT } iv_task_kind;
+
+typedef struct iv_sweep_task {
+    iv_task_kind kind;
+    int model;               /* index into c->models */
+    int layer;               /* resid_post layer; -1 for clean and the tuned-lens artifact */
+    iv_method_kind method;   /* IV_METHOD_CLEAN for the clean pass */
+    int concept;             /* index into c->concepts; -1 = shared by every concept */
+    double alpha;
+    double cost;             /* expected cost, 1 = one generation pass over the prompts */
+    int needs;               /* index of the artifact task it needs, or -1 */
+    int first_cell, n_cells; /* its cells: plan.cells[first_cell ..] (none for artifacts) */
+} iv_sweep_task;
+
+typedef struct iv_sweep_plan {
+    iv_sweep_task *t;        /* [n_tasks] per model: artifacts first, then longest first */
+    int n_tasks;
+    iv_cell *cells;          /* [n_cells] strings borrowed from the config and model_names */
+    int n_cells;
+    char **model_names;      /* [n_models] short names used in cells and artifact paths */
+    int n_models;
+} iv_sweep_plan;
+
+/* A pure function of the configuration: every process of a sweep builds the same plan. */
+int iv_sweep_plan_build(const iv_sweep_config *c, iv_sweep_plan *p, iv_err *err);
+void iv_sweep_plan_free(iv_sweep_plan *p);
+int iv_sweep_has_bottleneck(const iv_sweep_config *c, iv_method_kind k);
+void iv_sweep_cell_path(const char *out_dir, const iv_cell *cell, char *buf, size_t cap);
+int iv_sweep_cell_done(const char *out_dir, const iv_cell *cell);
+/* Artifact path of an artifact task (0 when the task has none). */
+int iv_sweep_artifact_path(const iv_sweep_config *c, const iv_sweep_plan *p, const char *out_dir,
+                           const iv_sweep_task *t, char *buf, size_t cap);
+/* 1 when every cell of task ti exists (artifact tasks: the artifact). */
+int iv_sweep_task_done(const iv_sweep_config *c, const iv_sweep_plan *p, const char *out_dir, int ti);
+/* A file-name-safe key naming task ti, the same in every process (its lock file). */
+int iv_sweep_task_key(const iv_sweep_config *c, const iv_sweep_plan *p, int ti, char *buf, size_t cap);
+
+/* Cells done and missing per method ("clean" for the clean cells) and concept. */
+typedef struct iv_sweep_status_row {
+    const char *method, *concept;   /* borrowed: static names and c->concepts */
+    int done, missing;
+} iv_sweep_status_row;
+int iv_sweep_status(const iv_sweep_config *c, const char *out_dir, iv_sweep_status_row **rows, int *n_rows,
+                    iv_err *err);
+
+/* ---- running -------------------------------------------------------------------------------- */
+/* How this process takes part.  Every task is claimed with an exclusive,
+ * non-blocking flock() on DIR/locks/<task-key>.lock before it runs; the kernel
+ * drops the lock when the process dies, so a killed run leaves no stale claim,
+ * and a cell file exists only once complete (temp file + rename).  Any number
+ * of processes may therefore run one plan on one folder at once: MPI ranks
+ * (each walks the whole plan, longest first, and takes what is unclaimed),
+ * shards, or two plain runs. */
+typedef struct iv_sweep_exec {
+    int shard, n_shards;     /* 1-based shard K of N: the plan's K-th, K+N-th, ... cell tasks (and the
+                                artifacts they need); 0, 0 = every task */
+    int rank, n_ranks;       /* for messages only (0, 1 without MPI) */
+    double busy_s;           /* out: seconds spent running tasks */
+    int tasks_run;           /* out */
+    char failed[512];        /* out: the task that failed, "" if none */
+} iv_sweep_exec;
+
+/* Runs (or resumes) the sweep into out_dir; x may be NULL (every task, one process). */
+int iv_sweep_run_ex(const iv_sweep_config *c, const char *out_dir, const iv_sweep_progress *pr,
+                    iv_sweep_exec *x, int *n_done, int *n_skipped, iv_err *err);
 
 /* Runs (or resumes) the sweep into out_dir.  n_done/n_skipped (optional) receive
  * the number of cells computed now and found finished. */

@@ -9,13 +9,22 @@
 #include "interv/eval.h"
 #include "interv/train.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Target tokens of every concept scored from one generation pass. */
+typedef struct {
+    int nsets;
+    int32_t **tid;  /* [nsets][nt[k]] */
+    int *nt;        /* [nsets] */
+} target_sets;
 
 typedef struct {
     const iv_sweep_config *c;
@@ -24,8 +33,12 @@ typedef struct {
     iv_prompt_set ps;
     iv_concept_set cs;
     iv_judge *judge;
-    int total, done, skipped;
+    int total, done, skipped, done_all;  /* done: written by this process; done_all: on disk */
     struct timespec t0;
+    iv_sweep_plan plan;
+    iv_model *m;          /* the model of the current task */
+    int mi;               /* its index in c->models, -1 = none */
+    target_sets all;      /* every concept's targets on m */
 } sweep;
 
 typedef struct { /* one generation pass over every prompt */
@@ -51,18 +64,7 @@ static double elapsed(const sweep *s) {
 }
 
 static void progress(sweep *s, const char *what) {
-    if (s->pr && s->pr->fn) s->pr->fn(s->pr->user, what, s->done + s->skipped, s->total, elapsed(s));
-}
-
-static const char *model_name(const char *path, char *buf, size_t cap) {
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/') n--;
-    const char *b = path + n;
-    while (b > path && b[-1] != '/') b--;
-    snprintf(buf, cap, "%.*s", (int)(path + n - b), b);
-    char *dot = strrchr(buf, '.');
-    if (dot && !strcmp(dot, ".bin")) *dot = 0;
-    return buf;
+    if (s->pr && s->pr->fn) s->pr->fn(s->pr->user, what, s->done_all, s->total, elapsed(s));
 }
 
 static int mkdir_p(const char *path, iv_err *err) {
@@ -79,18 +81,6 @@ static int mkdir_p(const char *path, iv_err *err) {
     return 0;
 }
 
-static void cell_path(const sweep *s, const iv_cell *cell, char *buf, size_t cap) {
-    char id[256];
-    iv_cell_id(cell, id, sizeof id);
-    snprintf(buf, cap, "%s/cells/%s.jsonl", s->out, id);
-}
-
-static int cell_done(const sweep *s, const iv_cell *cell) {
-    char p[4096];
-    cell_path(s, cell, p, sizeof p);
-    return access(p, F_OK) == 0;
-}
-
 static void pass_free(gen_pass *g) {
     if (!g->cont) return;
     for (size_t i = 0; i < g->n; i++) free(g->cont[i]);
@@ -99,12 +89,6 @@ static void pass_free(gen_pass *g) {
     memset(g, 0, sizeof *g);
 }
 
-/* Target tokens of every concept scored from one generation pass. */
-typedef struct {
-    int nsets;
-    int32_t **tid;  /* [nsets][nt[k]] */
-    int *nt;        /* [nsets] */
-} target_sets;
 
 static void targets_free(target_sets *t) {
     for (int k = 0; k < t->nsets; k++) free(t->tid[k]);
@@ -299,20 +283,6 @@ static void method_targets(const iv_method *meth, target_sets *ts) {
     ts->nt[0] = nt;
 }
 
-static int artifact_path(const sweep *s, const char *mname, iv_method_kind k, int layer, const char *concept,
-                         char *buf, size_t cap) {
-    switch (k) {
-    case IV_METHOD_TUNED: snprintf(buf, cap, "%s/artifacts/%s/tuned-lens", s->out, mname); return 1;
-    case IV_METHOD_SAE: snprintf(buf, cap, "%s/artifacts/%s/sae-L%d", s->out, mname, layer); return 1;
-    case IV_METHOD_STEERING: snprintf(buf, cap, "%s/artifacts/%s/steering-%s-L%d.safetensors", s->out, mname, concept, layer); return 1;
-    case IV_METHOD_PROBE: /* the paper's recipe trains another probe */
-        snprintf(buf, cap, "%s/artifacts/%s/probe-%s%s-L%d.safetensors", s->out, mname,
-                 s->c->protocol == IV_PROTOCOL_PAPER ? "paper-" : "", concept, layer);
-        return 1;
-    default: return 0;
-    }
-}
-
 static int load_pairs(const sweep *s, const char *concept, iv_pair_set *ps, iv_err *err) {
     char *p = iv_sweep_pairs_path(s->c, concept);
     if (!p) return iv_errf(err, "out of memory");
@@ -384,16 +354,6 @@ static int train_artifact(sweep *s, const iv_model *m, iv_method_kind k, int lay
     return rc;
 }
 
-static int ensure_artifact(sweep *s, const iv_model *m, const char *mname, iv_method_kind k, int layer,
-                           const char *concept, char *path, size_t cap, iv_err *err) {
-    if (!artifact_path(s, mname, k, layer, concept, path, cap)) { path[0] = 0; return 0; }
-    if (access(path, F_OK) == 0) return 0;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/artifacts/%s", s->out, mname);
-    if (mkdir_p(dir, err) != 0) return -1;
-    return train_artifact(s, m, k, layer, k == IV_METHOD_TUNED || k == IV_METHOD_SAE ? NULL : concept, path, err);
-}
-
 static int make_method(sweep *s, const iv_model *m, iv_method_kind k, int layer, const char *concept, double alpha,
                        iv_method_mode mode, const char *artifact, iv_method **out, iv_err *err) {
     iv_method_opts o = iv_method_defaults();
@@ -416,130 +376,171 @@ static int make_method(sweep *s, const iv_model *m, iv_method_kind k, int layer,
     return rc;
 }
 
-static int run_model(sweep *s, const char *path, iv_err *err) {
-    const iv_sweep_config *c = s->c;
-    char mname[256];
-    model_name(path, mname, sizeof mname);
-    /* nothing to do for this model? then do not even load it */
-    iv_model *m = NULL;
-    if (iv_model_load(path, NULL, &m, err) != 0) return -1;
-    int rc = 0;
-    if (!m->tok) { iv_model_free(m); return iv_errf(err, "%s: no tokenizer found beside the model", path); }
-    for (int l = 0; l < c->n_layers; l++)
-        if (c->layers[l] >= m->cfg.n_layers) {
-            rc = iv_errf(err, "%s: layer %d out of range for %s (%d layers)", c->path, c->layers[l], path, m->cfg.n_layers);
-            iv_model_free(m);
-            return rc;
-        }
-    /* clean: one pass shared by every concept */
+/* ---- tasks ------------------------------------------------------------------------------- */
+
+/* The model of task t, loaded once and kept until a task of another model. */
+static int use_model(sweep *s, int mi, iv_err *err) {
+    if (s->m && s->mi == mi) return 0;
+    if (s->m) { targets_free(&s->all); iv_model_free(s->m); s->m = NULL; }
+    const char *path = s->c->models[mi];
+    if (iv_model_load(path, NULL, &s->m, err) != 0) return -1;
+    s->mi = mi;
+    if (!s->m->tok) return iv_errf(err, "%s: no tokenizer found beside the model", path);
+    for (int l = 0; l < s->c->n_layers; l++)
+        if (s->c->layers[l] >= s->m->cfg.n_layers)
+            return iv_errf(err, "%s: layer %d out of range for %s (%d layers)", s->c->path, s->c->layers[l], path,
+                           s->m->cfg.n_layers);
+    return all_targets(s, s->m, &s->all, err);
+}
+
+/* Writes the cells of task t from pass g that are not on disk yet (another
+ * process may have written some: a cell is never written twice). */
+static int write_task_cells(sweep *s, const iv_sweep_task *t, const gen_pass *g, int own_set, iv_err *err) {
+    for (int i = 0; i < t->n_cells; i++) {
+        const iv_cell *cell = &s->plan.cells[t->first_cell + i];
+        if (iv_sweep_cell_done(s->out, cell)) continue;
+        int ci = t->concept >= 0 ? t->concept : i; /* shared passes: cell i is concept i */
+        const iv_concept *cc = iv_concept_find(&s->cs, s->c->concepts[ci]);
+        if (write_cell(s, cell, g, own_set ? 0 : ci, cc, err) != 0) return -1;
+    }
+    return 0;
+}
+
+static int run_task(sweep *s, int ti, iv_err *err) {
+    const iv_sweep_task *t = &s->plan.t[ti];
+    if (use_model(s, t->model, err) != 0) return -1;
+    const iv_model *m = s->m;
+    const char *kn = iv_method_kind_name(t->method);
+    const char *concept = t->concept >= 0 ? s->c->concepts[t->concept] : s->c->concepts[0];
+    char art[4096] = "", what[512];
+    if (t->kind == IV_TASK_ARTIFACT) {
+        iv_sweep_artifact_path(s->c, &s->plan, s->out, t, art, sizeof art);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/artifacts/%s", s->out, s->plan.model_names[t->model]);
+        if (mkdir_p(dir, err) != 0) return -1;
+        return train_artifact(s, m, t->method, t->layer, t->concept >= 0 ? concept : NULL, art, err);
+    }
+    if (t->needs >= 0) iv_sweep_artifact_path(s->c, &s->plan, s->out, &s->plan.t[t->needs], art, sizeof art);
     gen_pass g = {0};
-    target_sets all = {0};
-    if (all_targets(s, m, &all, err) != 0) { iv_model_free(m); return -1; }
-    for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
-        iv_cell cell = {mname, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN, c->protocol};
-        if (cell_done(s, &cell)) continue;
-        if (!g.cont) {
-            progress(s, "clean generations");
-            rc = run_pass(s, m, NULL, &all, &g, err);
-        }
-        if (rc == 0) rc = write_cell(s, &cell, &g, ci, iv_concept_find(&s->cs, c->concepts[ci]), err);
-        progress(s, "clean");
+    int rc = 0;
+    if (t->kind == IV_TASK_CLEAN) {
+        progress(s, "clean generations");
+        rc = run_pass(s, m, NULL, &s->all, &g, err);
+        if (rc == 0) rc = write_task_cells(s, t, &g, 0, err);
+    } else {
+        iv_method *meth;
+        int bn = t->kind == IV_TASK_BOTTLENECK;
+        if (bn) snprintf(what, sizeof what, "%s bottleneck L%d", kn, t->layer);
+        else snprintf(what, sizeof what, "%s L%d %s a=%g", kn, t->layer, concept, t->alpha);
+        progress(s, what);
+        if (make_method(s, m, t->method, t->layer, concept, bn ? 0 : t->alpha, bn ? IV_MMODE_BOTTLENECK : IV_MMODE_EDIT,
+                        art, &meth, err) != 0)
+            return -1;
+        target_sets own = {0};
+        if (!bn) method_targets(meth, &own);
+        rc = run_pass(s, m, meth, bn ? &s->all : &own, &g, err);
+        if (rc == 0) rc = write_task_cells(s, t, &g, !bn, err);
+        targets_free(&own);
+        iv_method_free(meth);
     }
     pass_free(&g);
-    for (int li = 0; li < c->n_layers && rc == 0; li++) {
-        int layer = c->layers[li];
-        for (int mi = 0; mi < c->n_methods && rc == 0; mi++) {
-            iv_method_kind k = c->methods[mi];
-            const char *kn = iv_method_kind_name(k);
-            int has_bn = c->bottleneck && (k == IV_METHOD_LOGIT || k == IV_METHOD_TUNED || k == IV_METHOD_SAE);
-            int na;
-            const double *alphas = iv_sweep_alphas(c, k, &na);
-            if (k == IV_METHOD_PROMPTING) na = 1; /* no strength: one cell per concept */
-            gen_pass bn = {0};
-            for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
-                const char *concept = c->concepts[ci];
-                const iv_concept *cc = iv_concept_find(&s->cs, concept);
-                char art[4096];
-                int any = 0;
-                if (has_bn) { iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK, c->protocol}; any |= !cell_done(s, &b); }
-                for (int ai = 0; ai < na; ai++) {
-                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, k == IV_METHOD_PROMPTING ? 0 : alphas[ai], IV_MODE_EDIT, c->protocol};
-                    any |= !cell_done(s, &e);
-                }
-                if (!any) continue;
-                if (ensure_artifact(s, m, mname, k, layer, concept, art, sizeof art, err) != 0) { rc = -1; break; }
-                if (has_bn) { /* the round trip does not depend on the concept: one pass for all */
-                    iv_cell b = {mname, (char *)kn, (char *)concept, layer, 0, IV_MODE_BOTTLENECK, c->protocol};
-                    if (!cell_done(s, &b) && !bn.cont) {
-                        iv_method *meth;
-                        char what[256];
-                        snprintf(what, sizeof what, "%s bottleneck L%d", kn, layer);
-                        progress(s, what);
-                        if (make_method(s, m, k, layer, concept, 0, IV_MMODE_BOTTLENECK, art, &meth, err) != 0) { rc = -1; break; }
-                        rc = run_pass(s, m, meth, &all, &bn, err);
-                        iv_method_free(meth);
-                    }
-                    if (rc == 0 && !cell_done(s, &b)) rc = write_cell(s, &b, &bn, ci, cc, err);
-                }
-                for (int ai = 0; ai < na && rc == 0; ai++) {
-                    double alpha = k == IV_METHOD_PROMPTING ? 0 : alphas[ai];
-                    iv_cell e = {mname, (char *)kn, (char *)concept, layer, alpha, IV_MODE_EDIT, c->protocol};
-                    if (cell_done(s, &e)) continue;
-                    char what[256];
-                    snprintf(what, sizeof what, "%s L%d %s a=%g", kn, layer, concept, alpha);
-                    progress(s, what);
-                    iv_method *meth;
-                    if (make_method(s, m, k, layer, concept, alpha, IV_MMODE_EDIT, art, &meth, err) != 0) { rc = -1; break; }
-                    target_sets own = {0};
-                    method_targets(meth, &own);
-                    rc = run_pass(s, m, meth, &own, &g, err);
-                    if (rc == 0) rc = write_cell(s, &e, &g, 0, cc, err);
-                    targets_free(&own);
-                    pass_free(&g);
-                    iv_method_free(meth);
-                }
-            }
-            pass_free(&bn);
-        }
-    }
-    pass_free(&g);
-    targets_free(&all);
-    iv_model_free(m);
     return rc;
 }
 
-static int count_cells(sweep *s) {
-    const iv_sweep_config *c = s->c;
-    int total = 0, done = 0;
-    for (int mi = 0; mi < c->n_models; mi++) {
-        char mname[256];
-        model_name(c->models[mi], mname, sizeof mname);
-        for (int ci = 0; ci < c->n_concepts; ci++) {
-            const char *concept = c->concepts[ci];
-            iv_cell cl = {mname, "none", (char *)concept, -1, 0, IV_MODE_CLEAN, c->protocol};
-            total++; done += cell_done(s, &cl);
-            for (int li = 0; li < c->n_layers; li++)
-                for (int k = 0; k < c->n_methods; k++) {
-                    iv_method_kind kk = c->methods[k];
-                    const char *kn = iv_method_kind_name(kk);
-                    if (c->bottleneck && (kk == IV_METHOD_LOGIT || kk == IV_METHOD_TUNED || kk == IV_METHOD_SAE)) {
-                        iv_cell b = {mname, (char *)kn, (char *)concept, c->layers[li], 0, IV_MODE_BOTTLENECK, c->protocol};
-                        total++; done += cell_done(s, &b);
-                    }
-                    int na;
-                    const double *al = iv_sweep_alphas(c, kk, &na);
-                    if (kk == IV_METHOD_PROMPTING) na = 1;
-                    for (int a = 0; a < na; a++) {
-                        iv_cell e = {mname, (char *)kn, (char *)concept, c->layers[li], kk == IV_METHOD_PROMPTING ? 0 : al[a], IV_MODE_EDIT, c->protocol};
-                        total++; done += cell_done(s, &e);
-                    }
-                }
-        }
+/* Claims task ti for this process: an exclusive non-blocking flock on its lock
+ * file, released by the kernel if the process dies.  Returns the fd, or -1 when
+ * another process holds it, -2 on an error. */
+static int claim(sweep *s, int ti, iv_err *err) {
+    char key[300], path[4400];
+    if (iv_sweep_task_key(s->c, &s->plan, ti, key, sizeof key) != 0) {
+        iv_errf(err, "%s: task %d: key too long", s->c->path, ti);
+        return -2;
     }
-    s->total = total;
-    return done;
+    snprintf(path, sizeof path, "%s/locks/%s.lock", s->out, key);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) { iv_errf(err, "%s: cannot create the lock file: %s", path, strerror(errno)); return -2; }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK) return -1;
+        iv_errf(err, "%s: cannot lock: %s", path, strerror(e));
+        return -2;
+    }
+    return fd;
 }
 
+/* The tasks this process may run: all, or shard K of N (every N-th cell task and
+ * the artifacts those need). */
+static int select_tasks(sweep *s, const iv_sweep_exec *x, unsigned char *mine) {
+    int n = s->plan.n_tasks, k = 0;
+    memset(mine, 0, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        if (s->plan.t[i].kind == IV_TASK_ARTIFACT) continue;
+        int take = !x || x->n_shards <= 1 || k % x->n_shards == x->shard - 1;
+        k++;
+        if (!take) continue;
+        mine[i] = 1;
+        if (s->plan.t[i].needs >= 0) mine[s->plan.t[i].needs] = 1;
+    }
+    return 0;
+}
+
+static int count_done_cells(const sweep *s) {
+    int d = 0;
+    for (int i = 0; i < s->plan.n_cells; i++) d += iv_sweep_cell_done(s->out, &s->plan.cells[i]);
+    return d;
+}
+
+/* Runs this process's tasks until each is done (by it or by another process). */
+static int execute(sweep *s, iv_sweep_exec *x, iv_err *err) {
+    int n = s->plan.n_tasks;
+    unsigned char *mine = malloc((size_t)(n ? n : 1)), *left = malloc((size_t)(n ? n : 1));
+    if (!mine || !left) { free(mine); free(left); return iv_errf(err, "out of memory"); }
+    select_tasks(s, x, mine);
+    int n_left = 0;
+    for (int i = 0; i < n; i++) {
+        left[i] = mine[i] && !iv_sweep_task_done(s->c, &s->plan, s->out, i);
+        n_left += left[i];
+    }
+    int rc = 0;
+    while (n_left > 0 && rc == 0) {
+        int ran = 0;
+        for (int i = 0; i < n && rc == 0; i++) {
+            if (!left[i]) continue;
+            if (iv_sweep_task_done(s->c, &s->plan, s->out, i)) { left[i] = 0; n_left--; continue; }
+            int need = s->plan.t[i].needs;
+            if (need >= 0 && !iv_sweep_task_done(s->c, &s->plan, s->out, need)) continue; /* not trained yet */
+            int fd = claim(s, i, err);
+            if (fd == -2) { rc = -1; break; }
+            if (fd == -1) continue; /* another process runs it */
+            if (!iv_sweep_task_done(s->c, &s->plan, s->out, i)) { /* finished while we looked? */
+                struct timespec a, b;
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                rc = run_task(s, i, err);
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                if (x) {
+                    x->busy_s += (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+                    x->tasks_run++;
+                }
+                if (rc != 0 && x) iv_sweep_task_key(s->c, &s->plan, i, x->failed, sizeof x->failed);
+                ran = 1;
+            }
+            close(fd);
+            if (rc == 0) { left[i] = 0; n_left--; }
+            s->done_all = count_done_cells(s);
+            progress(s, "");
+        }
+        if (!ran && n_left > 0 && rc == 0) { /* everything left is held by others, or waits for an artifact */
+            struct timespec w = {0, 200 * 1000 * 1000};
+            nanosleep(&w, NULL);
+            s->done_all = count_done_cells(s);
+            progress(s, "waiting for other processes");
+        }
+    }
+    free(mine);
+    free(left);
+    return rc;
+}
 /* Without a concepts file every concept's forms come from its text. */
 static int default_concepts(const iv_sweep_config *c, iv_concept_set *cs, iv_err *err) {
     cs->c = calloc((size_t)c->n_concepts, sizeof *cs->c);
@@ -557,15 +558,20 @@ static int default_concepts(const iv_sweep_config *c, iv_concept_set *cs, iv_err
     return 0;
 }
 
-int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_progress *pr, int *n_done, int *n_skipped,
-                 iv_err *err) {
+int iv_sweep_run_ex(const iv_sweep_config *c, const char *out_dir, const iv_sweep_progress *pr, iv_sweep_exec *x,
+                    int *n_done, int *n_skipped, iv_err *err) {
     sweep s = {0};
     s.c = c;
     s.out = out_dir;
     s.pr = pr;
+    s.mi = -1;
     clock_gettime(CLOCK_MONOTONIC, &s.t0);
+    if (x && x->n_shards > 0 && (x->shard < 1 || x->shard > x->n_shards))
+        return iv_errf(err, "shard %d/%d: K must be between 1 and N", x->shard, x->n_shards);
     char p[4096];
     snprintf(p, sizeof p, "%s/cells", out_dir);
+    if (mkdir_p(p, err) != 0) return -1;
+    snprintf(p, sizeof p, "%s/locks", out_dir);
     if (mkdir_p(p, err) != 0) return -1;
     if (iv_prompts_load(c->prompts, &s.ps, err) != 0) return -1;
     int rc = c->concepts_file ? iv_concepts_load(c->concepts_file, &s.cs, err) : default_concepts(c, &s.cs, err);
@@ -576,7 +582,7 @@ int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_p
         rc = iv_errf(err, "%s: protocol = paper fixes %s by the reference's rule; remove it from the config", c->path,
                      c->normed ? "normed_lens (raw residual lens)" : c->keep_sae_error ? "keep_sae_error (x is replaced)"
                                                                        : "match_prompt (prompt + continuation)");
-    for (int i = 0; rc == 0 && i < c->n_concepts; i++) { /* say which forms decide success */
+    for (int i = 0; rc == 0 && i < c->n_concepts && (!x || x->rank == 0); i++) { /* say which forms decide success */
         const iv_concept *cc = iv_concept_find(&s.cs, c->concepts[i]);
         char what[1024];
         int n = snprintf(what, sizeof what, "concept '%s': ", cc->name);
@@ -587,34 +593,62 @@ int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_p
                 n += snprintf(what + n, sizeof what - (size_t)n, "%s%s", k ? ", " : "forms ", cc->forms[k]);
         progress(&s, what);
     }
-    for (int i = 0; rc == 0 && i < c->n_concepts; i++) { /* pairs must exist before hours of work start */
-        int needs = 0;
-        for (int k = 0; k < c->n_methods; k++)
-            needs |= c->methods[k] == IV_METHOD_STEERING || c->methods[k] == IV_METHOD_PROBE;
-        if (!needs) break;
+    int needs_pairs = 0;
+    for (int k = 0; k < c->n_methods; k++)
+        needs_pairs |= c->methods[k] == IV_METHOD_STEERING || c->methods[k] == IV_METHOD_PROBE;
+    for (int i = 0; rc == 0 && needs_pairs && i < c->n_concepts; i++) { /* pairs must exist before hours of work */
         iv_pair_set ps;
         if (load_pairs(&s, c->concepts[i], &ps, err) != 0) rc = -1;
         else iv_pairs_free(&ps);
     }
-    /* keep a copy of the configuration with the results */
+    /* keep a copy of the configuration with the results (`--status` reads it) */
     if (rc == 0) {
         char *text;
         size_t len;
         snprintf(p, sizeof p, "%s/config.txt", out_dir);
-        if (iv_read_file(c->path, &text, &len, err) == 0) { rc = iv_write_atomic(p, text, len, err); free(text); }
-        else rc = -1;
+        if (iv_read_file(c->path, &text, &len, err) == 0) {
+            /* plus the values the command line may have overridden, so that
+             * `--status DIR` sees this run's plan; later keys win */
+            char *buf = NULL;
+            size_t bl = 0;
+            FILE *f = open_memstream(&buf, &bl);
+            if (f) {
+                fwrite(text, 1, len, f);
+                fprintf(f, "\n# effective values of the last run\nmodels =");
+                for (int i = 0; i < c->n_models; i++) fprintf(f, " \"%s\"", c->models[i]);
+                fprintf(f, "\nprotocol = %s\n", iv_protocol_name(c->protocol));
+                fclose(f);
+            }
+            rc = buf ? iv_write_atomic(p, buf, bl, err) : iv_errf(err, "out of memory");
+            free(buf);
+            free(text);
+        } else {
+            rc = -1;
+        }
     }
+    if (rc == 0) rc = iv_sweep_plan_build(c, &s.plan, err);
     if (rc == 0 && c->judge && iv_judge_open(c->judge, c->judge_template, &s.judge, err) != 0) rc = -1;
     if (rc == 0) {
-        s.skipped = count_cells(&s);
+        s.total = s.plan.n_cells;
+        s.skipped = s.done_all = count_done_cells(&s);
         progress(&s, s.skipped ? "resuming" : "starting");
+        rc = execute(&s, x, err);
     }
-    for (int i = 0; rc == 0 && i < c->n_models; i++) rc = run_model(&s, c->models[i], err);
-    if (rc == 0) progress(&s, "done");
+    if (rc == 0) {
+        s.done_all = count_done_cells(&s);
+        progress(&s, "done");
+    }
+    if (s.m) { targets_free(&s.all); iv_model_free(s.m); }
+    iv_sweep_plan_free(&s.plan);
     if (s.judge) iv_judge_free(s.judge);
     iv_prompts_free(&s.ps);
     iv_concepts_free(&s.cs);
     if (n_done) *n_done = s.done;
     if (n_skipped) *n_skipped = s.skipped;
     return rc;
+}
+
+int iv_sweep_run(const iv_sweep_config *c, const char *out_dir, const iv_sweep_progress *pr, int *n_done, int *n_skipped,
+                 iv_err *err) {
+    return iv_sweep_run_ex(c, out_dir, pr, NULL, n_done, n_skipped, err);
 }
