@@ -102,6 +102,20 @@ static int lens_decode(iv_method *mm, const float *z, float *x, iv_err *err) {
     if (!y) return iv_errf(err, "out of memory");
     int rc = ivm_gram_pinv_apply(mm->m, &L->gram, z, y, err);
     if (!rc) rc = untranslate(L, y, err);
+    if (!rc && (L->affC || L->affc)) { /* affine decoder: K P z' = C T^{-1}(P z') + c */
+        int d = L->d;
+        double *t = malloc(sizeof(double) * (size_t)d);
+        if (!t) { free(y); return iv_errf(err, "out of memory"); }
+        memcpy(t, y, sizeof(double) * (size_t)d);
+        for (int i = 0; i < d; i++) {
+            double v = L->affc ? L->affc[i] : 0.0;
+            if (L->affC)
+                for (int j = 0; j < d; j++) v += L->affC[(size_t)i * d + j] * t[j];
+            else v += t[i];
+            y[i] = v;
+        }
+        free(t);
+    }
     if (!rc)
         for (int i = 0; i < L->d; i++) x[i] = (float)y[i];
     free(y);
@@ -303,6 +317,11 @@ int ivm_lens_create_logit(iv_method *mm, const iv_method_opts *o, iv_err *err) {
     if (mm->layer < 0) {
         free(L);
         return iv_errf(err, "logit lens: --layer is required");
+    }
+    if (o->normed && o->protocol == IV_PROTOCOL_PAPER) { /* the reference's lens is raw */
+        free(L);
+        return iv_errf(err, "logit lens: --normed does not apply under --protocol paper (its logit lens "
+                            "reads the raw residual, no final norm)");
     }
     return ivm_lens_finish(mm, L, o, err);
 }
