@@ -1,16 +1,22 @@
 /* bench_model: one run that puts the kernels and the forward pass next to the
  * machine's limits.
- *   1. memory read bandwidth (multi-threaded read of a 1 GiB buffer, best 4 MiB slice)
- *   2. SGEMM peak (cblas_sgemm 1536^3, best of up to 40 runs in ~3 s)
+ *   1. memory read bandwidth: whole passes over a 1 GiB buffer (best of 4)
+ *   2. SGEMM peak (cblas_sgemm 1536^3, best of up to 40 runs in ~3 s) and the
+ *      bf16-compute peak (iv_linear_bf16, 1536 x 1536 weights, 1536 rows)
  *   3. iv_linear throughput on the big matrices of each shape
  *   4. random-weight models built in memory (GPT-2-small f32 and bf16, a ~1.1B
- *      Llama in bf16): prefill tokens/s, batch-1 decode ms/token against the
- *      bandwidth floor, batch-32 decode tokens/s against the SGEMM peak;
- *      each the best over a time budget of repetitions (see budget), as the
- *      peak is.
- * Every measurement at 1 thread and at all CPUs.  Prints markdown tables.
- * Usage: bench_model [--no-1b] [--no-linear] [--only NAME] [--threads N]
- *   --only: gpt2-f32, gpt2-bf16 or llama (one model, for profiling)
+ *      Llama in bf16, a stories15M-shape llama2.c model in f32; bf16 weights
+ *      also in bf16 compute): prefill tokens/s, batch-1 decode ms/token
+ *      against the bandwidth floor, batch-32 decode tokens/s against the
+ *      peak; each the best over a time budget of repetitions (see budget), as
+ *      the peak is.  The floor's bandwidth is itself re-measured, a whole
+ *      1 GiB pass after every 4 decode steps, and the best pass is used.
+ *   5. batch sweep: ms per decode step for B = 1 .. 32 (all CPUs), GPT-2
+ *      small bf16 in f32 and bf16 compute, steps of the configurations
+ *      interleaved.
+ * Every measurement of 1-4 at 1 thread and at all CPUs.  Prints markdown tables.
+ * Usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only NAME] [--threads N]
+ *   --only: gpt2-f32, gpt2-bf16, llama or stories15m (one model, for profiling)
  * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
  * re-executing once; the output says so. */
 #include "interv/kernels.h"
@@ -53,31 +59,32 @@ static void fill_random(void *p, iv_dtype t, size_t n, uint64_t seed) {
 }
 
 /* ---- 1. bandwidth ------------------------------------------------------------ */
-/* Times 4 MiB slices one at a time while
- * walking a 1 GiB buffer several times, and keeps the best slice (a slice is revisited only after 1 GiB, so it is never in
- * cache): short timed
- * intervals survive a busy machine better than one long scan. */
-static double bandwidth(int nt) {
-    size_t n = (size_t)1 << 28, sl = (size_t)1 << 20; /* 1 GiB, 4 MiB slices (floats) */
-    float *a = malloc(n * sizeof(float)); /* [n] */
-    if (!a) return 0;
+/* One buffer of 1 GiB (more than any cache here, L3 included), read whole:
+ * the floor of a decode step is a read of all its weights, so the bandwidth
+ * it is held to must come from a read of that size too (the best short slice
+ * of a long read measured up to 1.6x more on this host). */
+static float *big; /* [big_n] */
+static const size_t big_n = (size_t)1 << 28;
+
+/* One timed pass over the whole buffer with nt threads (the library's SIMD
+ * dot of each 256 KiB with itself: one read stream per thread); GB/s. */
+static double full_read(int nt) {
     iv_kernels_set_threads(nt);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) a[i] = (float)(i & 7);
-    double best = 1e30, sink = 0;
-    for (int rep = 0; rep < 4; rep++)
-        for (size_t s0 = 0; s0 < n; s0 += sl) {
-            double t0 = now(), s = 0;
-            /* the library's SIMD dot of a slice with itself: one read stream */
+    double t0 = now(), s = 0;
 #pragma omp parallel for schedule(static) reduction(+ : s)
-            for (size_t c = s0; c < s0 + sl; c += 1 << 16) s += iv_dot(a + c, a + c, IV_F32, 1 << 16);
-            double dt = now() - t0;
-            sink += s;
-            if (dt < best) best = dt;
-        }
-    free(a);
-    if (sink == 42) puts("");
-    return sl * sizeof(float) / best / 1e9;
+    for (size_t c = 0; c < big_n; c += 1 << 16) s += iv_dot(big + c, big + c, IV_F32, 1 << 16);
+    double dt = now() - t0;
+    if (s == 42) puts("");
+    return big_n * sizeof(float) / dt / 1e9;
+}
+
+static double bandwidth(int nt) {
+    double best = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        double g = full_read(nt);
+        if (g > best) best = g;
+    }
+    return best;
 }
 
 /* ---- 2. SGEMM peak ------------------------------------------------------------- */
@@ -101,8 +108,32 @@ static double sgemm_peak(int nt) {
     return 2.0 * n * n * n / best / 1e9;
 }
 
+/* bf16 compute: iv_linear_bf16 on 1536 x 1536 bf16 weights and 1536 rows
+ * (compute-bound, in cache), best of up to 40 runs in ~2 s.  0 without
+ * AVX512-BF16. */
+static double bf16_peak(int nt) {
+    if (!iv_kernels_bf16()) return 0;
+    const int n = 1536;
+    uint16_t *w = malloc((size_t)n * n * 2); /* [n, n] */
+    float *x = malloc((size_t)n * n * 4), *y = malloc((size_t)n * n * 4); /* [n, n] */
+    if (!w || !x || !y) { free(w); free(x); free(y); return 0; }
+    fill_random(w, IV_BF16, (size_t)n * n, 5);
+    fill_random(x, IV_F32, (size_t)n * n, 6);
+    iv_kernels_set_threads(nt);
+    iv_wmat W = {w, IV_BF16, IV_OUT_IN, n, n, n};
+    double best = 1e30, stop = now() + 2;
+    for (int rep = 0; rep < 40 && (rep < 6 || now() < stop); rep++) {
+        double t0 = now();
+        iv_linear_bf16(y, x, n, &W, NULL);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    free(w); free(x); free(y);
+    return 2.0 * n * n * n / best / 1e9;
+}
+
 /* ---- 3. iv_linear ---------------------------------------------------------------- */
-typedef struct { double bw, peak; } limits;
+typedef struct { double bw, peak, bpeak; } limits; /* GB/s, SGEMM and bf16 GFLOP/s */
 
 static void bench_linear(const char *name, iv_dtype t, iv_layout lay, int64_t out, int64_t in, int nt,
                          const limits *lim) {
@@ -221,7 +252,7 @@ static void unbuild(rmodel *r) {
     free(r->blob); free(r->ones); free(r->zeros); free(r->m.w.layers);
 }
 
-typedef struct { double prefill_tps, prefill_gf, b1_ms, bN_tps, bN_gf; } mresult;
+typedef struct { double prefill_tps, prefill_gf, b1_ms, bw, bN_tps, bN_gf; } mresult; /* bw: best whole-buffer read, GB/s */
 
 /* FLOPs of T new tokens at contexts pos0+1 .. pos0+T (matmuls + attention),
  * plus `nlog` rows of logits. */
@@ -268,7 +299,12 @@ static int run_model(const rmodel *r, int nt, int prompt, int batch, budget bp, 
     res->prefill_tps = prompt / best;
     res->prefill_gf = flops(r, prompt, 0, 1) / best / 1e9;
     best = 1e30, start = now();
-    for (int k = 0; more(&b1, k, start); k++) {
+    res->bw = 0;
+    for (int k = 0; more(&b1, k, start) || res->bw == 0; k++) {
+        if (k % 4 == 0) { /* the floor's read, interleaved: both see the same host */
+            double g = full_read(nt);
+            if (g > res->bw) res->bw = g;
+        }
         int32_t tk = (int32_t)((k * 31 + 5) % V);
         const int32_t *one[1] = {&tk};
         int n[1] = {1};
@@ -304,6 +340,78 @@ static int run_model(const rmodel *r, int nt, int prompt, int batch, budget bp, 
     return 0;
 }
 
+/* ---- 5. batch sweep ------------------------------------------------------------ */
+/* ms per decode step at B = 1 .. 32, all CPUs: each configuration gets its
+ * own state (4-token prompts, then one token per row per step) and the steps
+ * of the configurations alternate, so a busy moment of the host hits all
+ * alike; best step of each. */
+typedef struct { rmodel *r; int compute; const char *name; } sweep_cfg;
+
+static int batch_sweep(sweep_cfg *cf, int nc, int nt) {
+    iv_err err;
+    iv_kernels_set_threads(nt);
+    printf("\n### batch sweep: ms per decode step (%d threads; best step of each, configurations interleaved)\n\n| B |", nt);
+    for (int c = 0; c < nc; c++) printf(" %s |", cf[c].name);
+    printf("\n|---|");
+    for (int c = 0; c < nc; c++) printf("---|");
+    printf("\n");
+    double ms[8][33] = {{0}};
+    for (int B = 1; B <= 32; B++) {
+        iv_state *st[8];
+        const int32_t **rows = malloc((size_t)B * sizeof *rows);
+        int *n = malloc((size_t)B * sizeof *n);
+        int32_t *tk = malloc((size_t)B * 4 * sizeof *tk); /* [B, 4] */
+        float *logits = malloc((size_t)B * cf[0].r->m.cfg.vocab_size * sizeof(float)); /* [B, V] */
+        if (!rows || !n || !tk || !logits) return -1;
+        const int maxs = 12;
+        for (int c = 0; c < nc; c++) {
+            cf[c].r->m.compute = cf[c].compute;
+            st[c] = iv_state_new(&cf[c].r->m, B, 4 + maxs + 1, &err);
+            if (!st[c]) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+            for (int b = 0; b < B; b++) {
+                for (int i = 0; i < 4; i++) tk[b * 4 + i] = (int32_t)((b * 7 + i * 13 + 1) % 1000);
+                rows[b] = tk + b * 4, n[b] = 4;
+            }
+            if (iv_forward(&cf[c].r->m, st[c], rows, n, NULL, logits, NULL, &err)) return -1;
+        }
+        double best[8];
+        for (int c = 0; c < nc; c++) best[c] = 1e30;
+        double start = now();
+        for (int k = 0; k < maxs && (k < 3 || now() - start < 1.5); k++)
+            for (int c = 0; c < nc; c++) {
+                cf[c].r->m.compute = cf[c].compute;
+                for (int b = 0; b < B; b++) tk[b] = (int32_t)((b * 101 + k * 17) % 1000), rows[b] = tk + b, n[b] = 1;
+                double t0 = now();
+                if (iv_forward(&cf[c].r->m, st[c], rows, n, NULL, logits, NULL, &err)) return -1;
+                double dt = now() - t0;
+                if (dt < best[c]) best[c] = dt;
+            }
+        printf("| %d |", B);
+        for (int c = 0; c < nc; c++) {
+            ms[c][B] = best[c] * 1e3;
+            printf(" %.2f |", ms[c][B]);
+            iv_state_free(st[c]);
+        }
+        printf("\n");
+        fflush(stdout);
+        free(rows); free(n); free(tk); free(logits);
+    }
+    /* monotone: no B slower than a larger one by more than 5% (timing noise
+     * on a shared host); the worst such inversion is named */
+    for (int c = 0; c < nc; c++) {
+        double worst = 1;
+        int wb = 0, wl = 0;
+        for (int B = 1; B <= 32; B++)
+            for (int L = B + 1; L <= 32; L++)
+                if (ms[c][B] / ms[c][L] > worst) worst = ms[c][B] / ms[c][L], wb = B, wl = L;
+        if (worst > 1.05) printf("%s: not monotone: B=%d takes %.2f ms, B=%d %.2f ms (%.0f%% slower)\n", cf[c].name, wb,
+                                 ms[c][wb], wl, ms[c][wl], 100 * (worst - 1));
+        else printf("%s: monotone within 5%% (largest inversion %.1f%%); B=1 %.2f ms, B=8 %.2f, B=32 %.2f\n", cf[c].name,
+                    100 * (worst - 1), ms[c][1], ms[c][8], ms[c][32]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *ct = getenv("OPENBLAS_CORETYPE");
     if (ct && !getenv("IV_BENCH_REEXEC")) {
@@ -311,15 +419,17 @@ int main(int argc, char **argv) {
         unsetenv("OPENBLAS_CORETYPE");
         execv("/proc/self/exe", argv); /* on failure: carry on with it set */
     }
-    int no1b = 0, nolin = 0, maxt = omp_get_num_procs();
+    int no1b = 0, nolin = 0, nosweep = 0, maxt = omp_get_num_procs();
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-1b")) no1b = 1;
         else if (!strcmp(argv[i], "--no-linear")) nolin = 1;
+        else if (!strcmp(argv[i], "--no-sweep")) nosweep = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) maxt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: bench_model [--no-1b] [--no-linear] [--only gpt2-f32|gpt2-bf16|llama] [--threads N]\n");
+            printf("usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only gpt2-f32|gpt2-bf16|llama|stories15m] "
+                   "[--threads N]\n");
             return 0;
         } else {
             fprintf(stderr, "bench_model: unknown argument %s\n", argv[i]);
@@ -335,15 +445,24 @@ int main(int argc, char **argv) {
     if (getenv("IV_BENCH_REEXEC"))
         printf("note: re-executed with OPENBLAS_CORETYPE (was %s) unset, so OpenBLAS picks its own "
                "kernels for this CPU\n", getenv("IV_BENCH_REEXEC"));
-    printf("kernels: %s, %d CPUs, OpenBLAS: %s\n\n", iv_isa_name(iv_kernels_isa()), omp_get_num_procs(),
-           openblas_get_config());
+    int bf = iv_kernels_bf16();
+    printf("kernels: %s, %d CPUs, OpenBLAS: %s; bf16 compute: %s\n\n", iv_isa_name(iv_kernels_isa()),
+           omp_get_num_procs(), openblas_get_config(),
+           !bf ? "unavailable (no AVX512-BF16)" : iv_kernels_set_bf16(2) == 2 ? "AVX512-BF16 + AMX" : "AVX512-BF16");
+    big = malloc(big_n * sizeof(float));
+    if (!big) { fprintf(stderr, "bench_model: out of memory for the 1 GiB read buffer\n"); return 1; }
+    iv_kernels_set_threads(maxt);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < big_n; i++) big[i] = (float)(i & 7);
 
     limits lim[2];
-    printf("| threads | read bandwidth GB/s | SGEMM 1536³ GFLOP/s |\n|---|---|---|\n");
+    printf("| threads | read bandwidth GB/s (whole 1 GiB passes) | SGEMM 1536³ GFLOP/s | bf16 compute 1536³ GFLOP/s |\n"
+           "|---|---|---|---|\n");
     for (int i = 0; i < nth; i++) {
         lim[i].bw = bandwidth(th[i]);
         lim[i].peak = sgemm_peak(th[i]);
-        printf("| %d | %.1f | %.1f |\n", th[i], lim[i].bw, lim[i].peak);
+        lim[i].bpeak = bf16_peak(th[i]);
+        printf("| %d | %.1f | %.1f | %.1f |\n", th[i], lim[i].bw, lim[i].peak, lim[i].bpeak);
     }
     fflush(stdout);
 
@@ -363,18 +482,20 @@ int main(int argc, char **argv) {
         {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_F32},
         {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_BF16},
         {"Llama ~1.1B", IV_ARCH_LLAMA, 2048, 16, 32, 8, 8192, 32000, 2048, IV_BF16},
+        {"stories15M shape", IV_ARCH_LLAMA, 288, 6, 6, 6, 768, 32000, 256, IV_F32},
     };
-    const char *keys[] = {"gpt2-f32", "gpt2-bf16", "llama"};
+    const char *keys[] = {"gpt2-f32", "gpt2-bf16", "llama", "stories15m"};
     printf("\n### forward pass, random weights (prefill: one 128-token prompt; "
            "batch 32: 4-token prompts then one token per row per step; each the best of repeated runs over 2-4 s, "
-           "as the peak is; %% peak is against the best SGEMM rate "
-           "measured so far, re-measured after each row)\n\n");
-    printf("| model | dtype | threads | prefill tok/s | prefill GFLOP/s (%% peak) | decode B=1 ms/tok | "
-           "bandwidth floor ms | floor / actual | decode B=32 tok/s | B=32 GFLOP/s (%% peak) |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+           "as the peak is; %% peak is against the best SGEMM (f32 compute) or bf16 (bf16 compute) rate "
+           "measured so far, re-measured after each row; the floor's read: whole 1 GiB passes interleaved "
+           "with the batch-1 steps, best pass)\n\n");
+    printf("| model | dtype | compute | threads | prefill tok/s | prefill GFLOP/s (%% peak) | decode B=1 ms/tok | "
+           "read GB/s | bandwidth floor ms | floor / actual | decode B=32 tok/s | B=32 GFLOP/s (%% peak) |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         const shape *sh = &shapes[k];
-        if (no1b && sh->arch == IV_ARCH_LLAMA) continue;
+        if (no1b && sh->arch == IV_ARCH_LLAMA && sh->d > 1024) continue;
         if (only && strcmp(only, keys[k])) continue;
         rmodel r;
         iv_kernels_set_threads(maxt);
@@ -383,25 +504,43 @@ int main(int argc, char **argv) {
             unbuild(&r);
             continue;
         }
-        int big = sh->arch == IV_ARCH_LLAMA;
-        for (int i = 0; i < nth; i++) {
-            mresult res;
-            /* repetitions: prefill, batch-1 steps, batch-32 steps (see budget) */
-            budget bp = {3, 30, 2.0}, b1 = {big ? 4 : 16, 64, 2.0}, bn = {big ? 3 : 8, 40, 4.0};
-            if (run_model(&r, th[i], 128, 32, bp, b1, bn, &res)) return 1;
-            /* the peak again, right after: the ratios use the best seen so far */
-            double pk = sgemm_peak(th[i]);
-            if (pk > lim[i].peak) lim[i].peak = pk;
-            double bytes = (r.layer_params + r.head_params) * iv_dtype_size(sh->dt);
-            double floor_ms = bytes / (lim[i].bw * 1e9) * 1e3;
-            printf("| %s | %s | %d | %.1f | %.1f (%.0f%%) | %.2f | %.2f | %.0f%% | %.1f | %.1f (%.0f%%) |\n",
-                   sh->name, iv_dtype_name(sh->dt), th[i], res.prefill_tps, res.prefill_gf,
-                   100 * res.prefill_gf / lim[i].peak, res.b1_ms, floor_ms, 100 * floor_ms / res.b1_ms,
-                   res.bN_tps, res.bN_gf, 100 * res.bN_gf / lim[i].peak);
-            fflush(stdout);
-        }
+        int large = sh->arch == IV_ARCH_LLAMA && sh->d > 1024;
+        /* bf16 weights: f32 compute, then bf16 compute where the CPU has it */
+        for (int cm = 0; cm < (sh->dt == IV_BF16 && bf ? 2 : 1); cm++)
+            for (int i = 0; i < nth; i++) {
+                mresult res;
+                r.m.compute = cm ? IV_COMPUTE_BF16 : IV_COMPUTE_F32;
+                /* repetitions: prefill, batch-1 steps, batch-32 steps (see budget) */
+                budget bp = {3, 30, 2.0}, b1 = {large ? 4 : 16, 64, 2.0}, bn = {large ? 3 : 8, 40, 4.0};
+                if (run_model(&r, th[i], 128, 32, bp, b1, bn, &res)) return 1;
+                /* the peak again, right after: the ratios use the best seen so far */
+                double pk = cm ? bf16_peak(th[i]) : sgemm_peak(th[i]);
+                double *lp = cm ? &lim[i].bpeak : &lim[i].peak;
+                if (pk > *lp) *lp = pk;
+                double bytes = (r.layer_params + r.head_params) * iv_dtype_size(sh->dt);
+                double floor_ms = bytes / (res.bw * 1e9) * 1e3;
+                printf("| %s | %s | %s | %d | %.1f | %.1f (%.0f%%) | %.2f | %.1f | %.2f | %.0f%% | %.1f | %.1f (%.0f%%) |\n",
+                       sh->name, iv_dtype_name(sh->dt), cm ? "bf16" : "f32", th[i], res.prefill_tps, res.prefill_gf,
+                       100 * res.prefill_gf / *lp, res.b1_ms, res.bw, floor_ms, 100 * floor_ms / res.b1_ms,
+                       res.bN_tps, res.bN_gf, 100 * res.bN_gf / *lp);
+                fflush(stdout);
+            }
         unbuild(&r);
     }
+    if (!nosweep && (!only || !strcmp(only, "gpt2-bf16") || !strcmp(only, "gpt2-f32"))) {
+        rmodel rb, rf;
+        if (build(&shapes[1], &rb) || build(&shapes[0], &rf)) {
+            fprintf(stderr, "bench_model: out of memory building the sweep's models\n");
+            return 1;
+        }
+        sweep_cfg cf[3] = {{&rf, IV_COMPUTE_F32, "GPT-2 f32"},
+                           {&rb, IV_COMPUTE_F32, "GPT-2 bf16, f32 compute"},
+                           {&rb, IV_COMPUTE_BF16, "GPT-2 bf16, bf16 compute"}};
+        if (batch_sweep(cf, bf ? 3 : 2, maxt)) return 1;
+        unbuild(&rb);
+        unbuild(&rf);
+    }
     printf("\n(total bench time %.0f s)\n", now() - T0);
+    free(big);
     return 0;
 }

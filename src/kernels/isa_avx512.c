@@ -127,7 +127,7 @@ T512 AI void mdot_t(float *y, int64_t ldy, const float *x, int64_t ldx, int nb, 
     int g;
     for (int b0 = 0; b0 < nb; b0 += g) {
         int rem = nb - b0;
-        g = rem >= 8 ? 8 : rem >= 4 ? 4 : rem >= 2 ? 2 : 1;
+        g = rem >= 8 ? 8 : rem; /* one pass over W for up to 8 rows (a 4+2+1 split read W 3 times for 7) */
         const float *xb = x + b0 * ldx;
         for (int64_t r0 = 0; r0 < nr; r0 += RB) {
             int64_t nrb = nr - r0 < RB ? nr - r0 : RB;
@@ -139,10 +139,11 @@ T512 AI void mdot_t(float *y, int64_t ldy, const float *x, int64_t ldx, int nb, 
                     __m512 (*p)[8] = part + r;
                     int two = r + 1 < nrb;
 #define TILE(R, NB) tile(p, xb + k0, ldx, wr, t, ws, kn, first, R, NB)
-                    if (g == 8) { if (two) TILE(2, 8); else TILE(1, 8); }
-                    else if (g == 4) { if (two) TILE(2, 4); else TILE(1, 4); }
-                    else if (g == 2) { if (two) TILE(2, 2); else TILE(1, 2); }
-                    else { if (two) TILE(2, 1); else TILE(1, 1); }
+                    switch (g) {
+#define G(N) case N: if (two) TILE(2, N); else TILE(1, N); break;
+                        G(1) G(2) G(3) G(4) G(5) G(6) G(7) default: if (two) TILE(2, 8); else TILE(1, 8);
+#undef G
+                    }
 #undef TILE
                 }
             }
