@@ -26,10 +26,12 @@ struct iv_tokenizer {
 };
 
 /* Loads by file name: *.json tokenizer.json; vocab.json/encoder.json (merges
- * beside it); anything else is read as a llama2.c tok*.bin. */
+ * beside it); a folder as iv_tok_load_dir; anything else is read as a
+ * llama2.c tok*.bin. */
 int iv_tok_load(const char *path, iv_tokenizer **out, iv_err *err);
-/* Loads the tokenizer of an HF model folder (tokenizer.json, else vocab.json +
- * merges.txt, else a llama2.c tokenizer.bin written by `interv convert`). */
+/* Loads the tokenizer of a model folder: tokenizer.json, else vocab.json +
+ * merges.txt or encoder.json + vocab.bpe, else tokenizer.bin (written by
+ * `interv convert`) or the first tok*.bin; none: one line naming the folder. */
 int iv_tok_load_dir(const char *dir, iv_tokenizer **out, iv_err *err);
 int iv_tok_load_llama2c(const char *path, iv_tokenizer **out, iv_err *err);
 /* Writes a llama2.c tokenizer back in the tok*.bin layout (atomically). */

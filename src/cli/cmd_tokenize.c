@@ -10,7 +10,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: interv tokenize (--model PATH | --tokenizer FILE) [--no-special] [--decode]\n"
+        "usage: interv tokenize (--model PATH | --tokenizer PATH) [--no-special] [--decode]\n"
         "\n"
         "Reads UTF-8 text from stdin, one text per line (the newline is not part of\n"
         "the text), and prints one line of space-separated token ids per input line.\n"
@@ -20,8 +20,9 @@ static void usage(FILE *f) {
         "  --model PATH      a Hugging Face model folder (tokenizer.json, else\n"
         "                    vocab.json + merges.txt), or a model file: the first\n"
         "                    tok*.bin beside it (sorted) is used\n"
-        "  --tokenizer FILE  tokenizer.json, vocab.json/encoder.json (merges.txt/\n"
-        "                    vocab.bpe beside it) or a llama2.c tok*.bin\n"
+        "  --tokenizer PATH  tokenizer.json, vocab.json/encoder.json (merges.txt/\n"
+        "                    vocab.bpe beside it), a llama2.c tok*.bin, or a folder\n"
+        "                    holding one of them\n"
         "  --no-special      do not add special tokens\n"
         "  --decode          read lines of ids instead and print one text per line;\n"
         "                    inside a decoded text a newline is written as \\n and a\n"
@@ -145,7 +146,7 @@ int cmd_tokenize(int argc, char **argv) {
         }
     }
     if (optind < argc) { fprintf(stderr, "interv tokenize: unexpected argument '%s'\n", argv[optind]); return 2; }
-    if (!model == !tokfile) return err_line("give exactly one of --model PATH or --tokenizer FILE"), 2;
+    if (!model == !tokfile) return err_line("give exactly one of --model PATH or --tokenizer PATH"), 2;
     iv_tokenizer *t = NULL;
     iv_err err;
     int rc;
