@@ -303,7 +303,10 @@ int iv_judge_new(const struct iv_model *m, const iv_judge_tmpl *tmpl, iv_judge *
 const struct iv_model *iv_judge_model(const iv_judge *j);
 /* Prefix reuse (default on): the template's head (the text before its first
  * placeholder) is run once per judge and its KV cache copied into every row,
- * so an item costs only its own tokens.  Off: every item runs from BOS (for
+ * so an item costs only its own tokens; and an item whose filled text ends in
+ * the same tokens as the previous one (the tail's tokens and one more) shares
+ * its score spellings instead of tokenising filled + "k" twenty times.  Off:
+ * every item runs from BOS and finds its own spellings (the plain path, for
  * tests and the bench).  rows: sequences per forward call, 0 = automatic (a
  * 256 MiB KV-cache budget, at most 32). */
 void iv_judge_set_prefix_reuse(iv_judge *j, int on);

@@ -32,6 +32,7 @@ struct iv_judge {
     iv_state *head;      /* 1 row holding n_head positions */
     int32_t *head_ids;   /* [n_head] */
     int n_head;
+    int n_tail;          /* tokens of the text after the last placeholder, alone */
     /* rows */
     iv_state *st;
     int st_rows, st_seq;
@@ -136,6 +137,12 @@ static int head_prepare(iv_judge *j, iv_err *err) {
         free(lg);
         if (rc != 0) return -1;
     }
+    const char *c = strrchr(t, '{'); /* the last placeholder */
+    c = c ? strchr(c, '}') + 1 : t;
+    int32_t *tail;
+    if (iv_tok_encode(j->m->tok, c, strlen(c), 0, &tail, &n, err) != 0) return -1;
+    free(tail);
+    j->n_tail = (int)n;
     j->head_done = 1;
     return 0;
 }
@@ -148,12 +155,26 @@ static void items_free(jitem *it, size_t n) {
     free(it);
 }
 
+static int spellings_copy(const iv_judge_spellings *a, iv_judge_spellings *b, iv_err *err) {
+    *b = *a;
+    for (int s = 0; s < a->n; s++) {
+        b->ids[s] = malloc((size_t)a->len[s] * sizeof(int32_t));
+        if (!b->ids[s]) {
+            b->n = s;
+            return iv_errf(err, "judge: out of memory");
+        }
+        memcpy(b->ids[s], a->ids[s], (size_t)a->len[s] * sizeof(int32_t));
+    }
+    return 0;
+}
+
 /* Tokenises every filled template (and its score spellings when spell). */
 static int items_prepare(iv_judge *j, const char *const *prompts, const char *const *conts, size_t n, int spell,
                          jitem **out, int *max_len, iv_err *err) {
     jitem *it = calloc(n ? n : 1, sizeof *it);
     if (!it) return iv_errf(err, "judge: out of memory");
     int rc = 0, mx = 0;
+    long ref = -1;  /* the last item whose spellings were computed */
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *filled = iv_judge_tmpl_fill(&j->tmpl, prompts[i], conts[i]);
         if (!filled) { rc = iv_errf(err, "judge: out of memory"); break; }
@@ -161,7 +182,19 @@ static int items_prepare(iv_judge *j, const char *const *prompts, const char *co
         rc = iv_tok_encode(j->m->tok, filled, strlen(filled), 1, &it[i].ctx, &nc, err);
         it[i].n_ctx = (int)nc;
         if (rc == 0 && nc == 0) rc = iv_errf(err, "judge: item %zu: the filled template has no tokens", i);
-        if (rc == 0 && spell) rc = iv_judge_spellings_find(j->m->tok, filled, it[i].ctx, nc, &it[i].sp, err);
+        if (rc == 0 && spell) {
+            /* The spellings depend on how the template's tail ends, not on the
+             * item: with reuse on, an item whose last tokens (the tail's and
+             * one more) equal those of the last item computed takes its
+             * spellings instead of tokenising filled + "k" twenty times. */
+            int K = j->n_tail + 1, same = ref >= 0 && j->reuse && (int)nc >= K && it[ref].n_ctx >= K &&
+                   !memcmp(it[i].ctx + nc - K, it[ref].ctx + it[ref].n_ctx - K, (size_t)K * sizeof(int32_t));
+            if (same) rc = spellings_copy(&it[ref].sp, &it[i].sp, err);
+            else {
+                rc = iv_judge_spellings_find(j->m->tok, filled, it[i].ctx, nc, &it[i].sp, err);
+                ref = (long)i;
+            }
+        }
         free(filled);
         if (rc != 0) break;
         int extra = 2;  /* paper: two generated tokens */
