@@ -83,10 +83,9 @@ static iv_wmat enc_mat(const ivm_sae *s) {
     return w;
 }
 
-/* F = act((X - b_dec [apply_b_dec]) W_enc + b_enc) for n rows, one product:
- * x: [n, d_in] -> f: [n, d_sae].  -1 when out of memory. */
-static int encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
+int ivm_sae_encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
     int64_t di = s->d_in, ds = s->d_sae;
+    if (n <= 0) return 0;
     float *xin = NULL;
     const float *xe = x; /* [n, d_in] the encoder's input */
     if (s->apply_b_dec) {
@@ -107,7 +106,7 @@ static int encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
 }
 
 void ivm_sae_encode(const ivm_sae *s, const float *x, float *f) {
-    if (encode_rows(s, x, 1, f)) memset(f, 0, sizeof(float) * (size_t)s->d_sae);
+    if (ivm_sae_encode_rows(s, x, 1, f)) memset(f, 0, sizeof(float) * (size_t)s->d_sae);
 }
 
 /* X' = F W_dec + b_dec for n rows, one product over the features that are
@@ -185,7 +184,7 @@ static int sae_apply(iv_method *mm, float *x, int n, iv_err *err) {
     int64_t di = s->d_in, ds = s->d_sae;
     if (mm->mode == IV_MMODE_BOTTLENECK && s->keep_error) return 0; /* the round trip is x itself */
     float *f = malloc(sizeof(float) * (size_t)n * ds); /* [n, d_sae] */
-    if (!f || encode_rows(s, x, n, f)) { free(f); return iv_errf(err, "out of memory"); }
+    if (!f || ivm_sae_encode_rows(s, x, n, f)) { free(f); return iv_errf(err, "out of memory"); }
     int rc = 0;
     if (mm->mode == IV_MMODE_BOTTLENECK) {
         rc = decode_rows(s, f, n, x);

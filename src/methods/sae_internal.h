@@ -29,6 +29,9 @@ void ivm_sae_release(ivm_sae *s);
 
 /* f = act(pre) for one input x: [d_in] -> f: [d_sae] */
 void ivm_sae_encode(const ivm_sae *s, const float *x, float *f);
+/* The same for n rows as one product: x: [n, d_in] -> f: [n, d_sae]; -1 when
+ * out of memory. */
+int ivm_sae_encode_rows(const ivm_sae *s, const float *x, int n, float *f);
 /* out = f W_dec + b_dec (sparse over f's non-zeros); out: [d_in] doubles */
 void ivm_sae_decode(const ivm_sae *s, const float *f, double *out);
 

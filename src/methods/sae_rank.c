@@ -34,7 +34,8 @@ static int pooled_features(const iv_model *m, const ivm_sae *s, int layer, const
     iv_token_texts_free(&tt);
     if (rc) return -1;
     int64_t ds = s->d_sae;
-    float *f = malloc(sizeof(float) * (size_t)ds);      /* [d_sae] */
+    enum { CH = 64 }; /* positions encoded per product */
+    float *f = malloc(sizeof(float) * (size_t)CH * ds); /* [CH, d_sae] */
     double *cur = calloc((size_t)ds, sizeof(double));  /* [d_sae] sum over one text */
     if (!f || !cur) { free(f); free(cur); iv_act_set_free(&as); return iv_errf(err, "out of memory"); }
     *n_used = 0;
@@ -49,8 +50,15 @@ static int pooled_features(const iv_model *m, const ivm_sae *s, int layer, const
             count = 0;
             if (p == as.n_pos) break;
         }
-        ivm_sae_encode(s, as.x[0] + p * as.dim, f);
-        for (int64_t j = 0; j < ds; j++) cur[j] += f[j];
+        if (p % CH == 0) {
+            int nr = as.n_pos - p < CH ? (int)(as.n_pos - p) : CH;
+            if (ivm_sae_encode_rows(s, as.x[0] + p * as.dim, nr, f)) {
+                free(f); free(cur); iv_act_set_free(&as);
+                return iv_errf(err, "out of memory");
+            }
+        }
+        const float *fp = f + (size_t)(p % CH) * ds;
+        for (int64_t j = 0; j < ds; j++) cur[j] += fp[j];
         count++;
     }
     free(f);
