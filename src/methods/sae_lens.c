@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "interv/io.h"
+#include "hook_names.h"
 #include "sae_fold.h"
 #include "sae_internal.h"
 
@@ -73,18 +74,13 @@ static int read_act_scale(const char *cfg, double *c, iv_err *err) {
     return rc;
 }
 
-/* "blocks.L.hook_resid_post" -> L; "blocks.L.hook_resid_pre" -> L - 1. */
+/* The hook the SAE reads -> resid_post layer (hook_names.c: TransformerLens and
+ * Hugging Face module names); embed is a hook point the SAE method cannot edit. */
 static int hook_layer(const char *cfg, const char *hook, int *layer, iv_err *err) {
-    int L = -1, n = 0;
-    char tail[64] = "";
-    if (sscanf(hook, "blocks.%d.%63s%n", &L, tail, &n) != 2 || hook[n] != 0 || L < 0)
-        return iv_errf(err, "%s: hook \"%s\" is not a residual-stream hook (blocks.L.hook_resid_post)",
-                       cfg, hook);
-    if (!strcmp(tail, "hook_resid_post")) *layer = L;
-    else if (!strcmp(tail, "hook_resid_pre") && L > 0) *layer = L - 1;
-    else
-        return iv_errf(err, "%s: hook \"%s\" is not supported: interv edits the residual stream "
-                            "after a block (blocks.L.hook_resid_post)", cfg, hook);
+    if (ivm_hook_name_layer(cfg, hook, layer, err)) return -1;
+    if (*layer < 0)
+        return iv_errf(err, "%s: hook \"%s\" is embed (the input of block 0); the SAE method edits "
+                            "resid_post.L only", cfg, hook);
     return 0;
 }
 
