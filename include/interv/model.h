@@ -9,7 +9,12 @@
 #include "interv/io.h"
 #include "interv/tokenizer.h"
 
-typedef enum { IV_ARCH_LLAMA = 0, IV_ARCH_GPT2 = 1, IV_ARCH_GEMMA2 = 2 } iv_arch;
+typedef enum {
+    IV_ARCH_LLAMA = 0, IV_ARCH_GPT2 = 1, IV_ARCH_GEMMA2 = 2,
+    IV_ARCH_QWEN2, IV_ARCH_QWEN3, IV_ARCH_MISTRAL, IV_ARCH_NEOX, IV_ARCH_OLMO2, IV_ARCH_PHI3, IV_ARCH_GEMMA3
+} iv_arch;
+
+#define IV_MAX_LAYERS 1024
 
 /* Elementwise MLP activation, named as Hugging Face's ACT2FN keys (see
  * iv_act_parse for the accepted names; docs/config-keys.md). */
@@ -49,7 +54,15 @@ typedef struct iv_config {
     /* Gemma-2 */
     float attn_softcap;       /* 0 = off */
     float final_softcap;      /* 0 = off */
-    int sliding_window;       /* 0 = off; applies to even layers (0,2,...) */
+    int sliding_window;       /* 0 = off; applies to the layers set in sliding_layers */
+    uint64_t sliding_layers[IV_MAX_LAYERS / 64]; /* bit l: layer l attends within sliding_window
+                                 (Gemma-2 even layers, Mistral/Phi-3 all, Qwen layer_types, Gemma-3 pattern) */
+    float rope_local_theta;   /* Gemma-3: rotary base of the sliding layers (default rotary); 0 = one table */
+    int rotary_dim;           /* leading dims of each head that rotate (partial rotary); 0 = head_dim */
+    int qk_norm;              /* RMSNorm on q and k before rope: 0 none, 1 per head over head_dim
+                                 (Qwen3, Gemma-3), 2 over the whole projection (OLMo-2) */
+    int parallel_residual;    /* GPT-NeoX: x + attn(ln1 x) + mlp(ln2 x) */
+    int qkv_bias;             /* Qwen2: q/k/v_proj biases (o_proj none); attention_bias: all four */
     float query_scale;        /* multiplier on q·k: 1/sqrt(head_dim), Gemma-2 1/sqrt(query_pre_attn_scalar),
                                  GPT-2 scale_attn_weights=false 1 */
     int attn_scale_by_layer;  /* GPT-2 scale_attn_by_inverse_layer_idx: layer l's scores also / (l+1) */
@@ -66,13 +79,14 @@ typedef struct iv_layer_weights {
     iv_vec attn_norm_w, attn_norm_b;   /* [dim]; b only for LayerNorm */
     iv_wmat wq, wk, wv, wo;            /* out×in: [n_heads*hd, dim] [n_kv*hd, dim] x2, [dim, n_heads*hd] */
     iv_vec bq, bk, bv, bo;             /* [n_heads*hd] [n_kv*hd] [n_kv*hd] [dim]: GPT-2, attention_bias; else NULL */
-    iv_vec post_attn_norm_w;           /* [dim] Gemma-2 */
+    iv_vec q_norm_w, k_norm_w;         /* qk_norm 1: [head_dim] each; 2: [n_heads*hd], [n_kv*hd]; else NULL */
+    iv_vec post_attn_norm_w;           /* [dim] Gemma-2/3, OLMo-2 */
     iv_vec mlp_norm_w, mlp_norm_b;     /* [dim] */
     iv_wmat w_gate;                    /* [hidden, dim] gated MLPs only */
     iv_wmat w_up;                      /* [hidden, dim] (GPT-2 c_fc) */
     iv_wmat w_down;                    /* [dim, hidden] (GPT-2 c_proj) */
     iv_vec b_gate, b_up, b_down;       /* [hidden] [hidden] [dim]: GPT-2 c_fc/c_proj, Llama mlp_bias; else NULL */
-    iv_vec post_mlp_norm_w;            /* [dim] Gemma-2 */
+    iv_vec post_mlp_norm_w;            /* [dim] Gemma-2/3, OLMo-2 */
 } iv_layer_weights;
 
 typedef struct iv_weights {
@@ -114,6 +128,13 @@ int iv_model_load(const char *path, const char *tok_path, iv_model **out, iv_err
 void iv_model_free(iv_model *m);
 /* Number of parameters (tied embeddings counted once). */
 int64_t iv_model_n_params(const iv_model *m);
+
+/* 1 when the model's norms are LayerNorms with biases (GPT-2, GPT-NeoX), 0 for RMSNorm. */
+static inline int iv_cfg_layernorm(const iv_config *c) { return c->arch == IV_ARCH_GPT2 || c->arch == IV_ARCH_NEOX; }
+/* 1 when layer l attends within c->sliding_window. */
+static inline int iv_cfg_sliding(const iv_config *c, int l) {
+    return c->sliding_window > 0 && l >= 0 && l < IV_MAX_LAYERS && (c->sliding_layers[l / 64] >> (l % 64) & 1);
+}
 
 /* Hugging Face activation name -> iv_act; -1 if not one interv implements. */
 int iv_act_parse(const char *name, iv_act *out);

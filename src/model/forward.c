@@ -9,13 +9,14 @@
 #include <string.h>
 
 static void norm(const iv_config *c, float *o, const float *x, iv_vec w, iv_vec b) {
-    if (c->arch == IV_ARCH_GPT2) iv_layernorm(o, x, w, b, c->norm_eps, c->dim);
+    if (iv_cfg_layernorm(c)) iv_layernorm(o, x, w, b, c->norm_eps, c->dim);
     else iv_rmsnorm(o, x, w, 0.f, c->norm_eps, c->dim); /* Gemma's (1+w) was folded into w at load */
 }
 
-/* Rotates n_heads vectors of head_dim at position pos. */
-static void rope(float *v, int n_heads, int hd, int pos, const double *freqs, int interleaved) {
-    int half = hd / 2;
+/* Rotates the first rot dims of n_heads vectors of head_dim at position pos
+ * (rot < hd: partial rotary, the rest passes through). */
+static void rope(float *v, int n_heads, int hd, int rot, int pos, const double *freqs, int interleaved) {
+    int half = rot / 2;
     for (int i = 0; i < half; i++) {
         double a = pos * freqs[i];
         float cs = (float)cos(a), sn = (float)sin(a);
@@ -55,7 +56,7 @@ static void embed(const iv_model *m, iv_state *s, int T) {
 static void attention(const iv_model *m, iv_state *s, int l, int T) {
     const iv_config *c = &m->cfg;
     int hd = c->head_dim, nh = c->n_heads, grp = nh / c->n_kv_heads, kvd = s->kv_dim;
-    int window = (c->sliding_window > 0 && l % 2 == 0) ? c->sliding_window : 0;
+    int window = iv_cfg_sliding(c, l) ? c->sliding_window : 0;
     /* GPT-2 scale_attn_by_inverse_layer_idx: scores also / (layer index + 1) */
     float scale = c->attn_scale_by_layer ? c->query_scale / (float)(l + 1) : c->query_scale, cap = c->attn_softcap;
     /* threads only pay off once there is real work: tiny models stay serial */
@@ -163,17 +164,54 @@ static void qkv(const iv_config *c, const iv_layer_weights *w, iv_state *s, int 
     }
 }
 
+/* RMSNorm of q and k before rope: per head over head_dim (Qwen3, Gemma-3,
+ * whose (1+w) was folded at load) or over the whole projection (OLMo-2). */
+static void qk_norm(const iv_config *c, const iv_layer_weights *w, iv_state *s, int T) {
+    int hd = c->head_dim, qd = c->n_heads * hd, kvd = s->kv_dim;
+    int nq = c->qk_norm == 2 ? qd : hd, nk = c->qk_norm == 2 ? kvd : hd;
+    for (int t = 0; t < T; t++) {
+        for (int i = 0; i < qd; i += nq) {
+            float *p = s->q + (size_t)t * qd + i;
+            iv_rmsnorm(p, p, w->q_norm_w, 0.f, c->norm_eps, nq);
+        }
+        for (int i = 0; i < kvd; i += nk) {
+            float *p = s->k + (size_t)t * kvd + i;
+            iv_rmsnorm(p, p, w->k_norm_w, 0.f, c->norm_eps, nk);
+        }
+    }
+}
+
+/* The MLP of in: [T, dim] into out: [T, dim] (may be the same buffer). */
+static void mlp(const iv_config *c, const iv_layer_weights *w, iv_state *s, const float *in, float *out, int T) {
+    int H = c->hidden_dim;
+    if (!w->w_gate.data) { /* GPT-2, GPT-NeoX: act(up x) */
+        lin(s, s->hb, in, T, &w->w_up, w->b_up);
+        iv_act_apply(c->act, s->hb, NULL, (int64_t)T * H);
+    } else {
+        lin(s, s->hb, in, T, &w->w_gate, w->b_gate); /* biases: Llama mlp_bias, else NULL */
+        lin(s, s->hb2, in, T, &w->w_up, w->b_up);
+        iv_act_apply(c->act, s->hb, s->hb2, (int64_t)T * H);
+    }
+    lin(s, out, s->hb, T, &w->w_down, w->b_down);
+}
+
 static void block(const iv_model *m, iv_state *s, int l, int T) {
     const iv_config *c = &m->cfg;
     const iv_layer_weights *w = &m->w.layers[l];
-    int d = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kvd = s->kv_dim, H = c->hidden_dim;
-    for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->attn_norm_w, w->attn_norm_b);
+    int d = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kvd = s->kv_dim;
+    int rot = c->rotary_dim > 0 ? c->rotary_dim : hd;
+    const double *freqs = s->freqs_local && iv_cfg_sliding(c, l) ? s->freqs_local : s->freqs;
+    if (w->attn_norm_w)
+        for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->attn_norm_w, w->attn_norm_b);
+    else /* OLMo-2: attention reads the residual itself */
+        memcpy(s->xb, s->x, sizeof(float) * (size_t)T * d);
     qkv(c, w, s, T);
+    if (w->q_norm_w) qk_norm(c, w, s, T);
     for (int t = 0; t < T; t++) {
         float *k = s->k + (size_t)t * kvd, *v = s->v + (size_t)t * kvd;
         if (c->arch != IV_ARCH_GPT2) {
-            rope(s->q + (size_t)t * q_dim, c->n_heads, hd, s->tpos[t], s->freqs, c->rope_interleaved);
-            rope(k, c->n_kv_heads, hd, s->tpos[t], s->freqs, c->rope_interleaved);
+            rope(s->q + (size_t)t * q_dim, c->n_heads, hd, rot, s->tpos[t], freqs, c->rope_interleaved);
+            rope(k, c->n_kv_heads, hd, rot, s->tpos[t], freqs, c->rope_interleaved);
         }
         size_t at = (((size_t)l * s->batch + s->trow[t]) * s->max_seq + s->tpos[t]) * kvd;
         memcpy(s->kc + at, k, (size_t)kvd * sizeof(float));
@@ -181,21 +219,22 @@ static void block(const iv_model *m, iv_state *s, int l, int T) {
     }
     attention(m, s, l, T);
     lin(s, s->xb, s->att, T, &w->wo, w->bo);
+    if (c->parallel_residual) { /* GPT-NeoX: x + attn(ln1 x) + mlp(ln2 x) */
+        for (int t = 0; t < T; t++) norm(c, s->xb2 + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
+        mlp(c, w, s, s->xb2, s->xb2, T);
+        for (size_t i = 0; i < (size_t)T * d; i++) s->x[i] += s->xb[i] + s->xb2[i];
+        return;
+    }
     for (int t = 0; t < T; t++) {
         float *x = s->x + (size_t)t * d, *o = s->xb + (size_t)t * d;
         if (w->post_attn_norm_w) norm(c, o, o, w->post_attn_norm_w, NULL);
         for (int i = 0; i < d; i++) x[i] += o[i];
     }
-    for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
-    if (c->arch == IV_ARCH_GPT2) {
-        lin(s, s->hb, s->xb, T, &w->w_up, w->b_up);
-        iv_act_apply(c->act, s->hb, NULL, (int64_t)T * H);
-    } else {
-        lin(s, s->hb, s->xb, T, &w->w_gate, w->b_gate); /* biases: Llama mlp_bias, else NULL */
-        lin(s, s->hb2, s->xb, T, &w->w_up, w->b_up);
-        iv_act_apply(c->act, s->hb, s->hb2, (int64_t)T * H);
-    }
-    lin(s, s->xb, s->hb, T, &w->w_down, w->b_down);
+    if (w->mlp_norm_w)
+        for (int t = 0; t < T; t++) norm(c, s->xb + (size_t)t * d, s->x + (size_t)t * d, w->mlp_norm_w, w->mlp_norm_b);
+    else /* OLMo-2 */
+        memcpy(s->xb, s->x, sizeof(float) * (size_t)T * d);
+    mlp(c, w, s, s->xb, s->xb, T);
     for (int t = 0; t < T; t++) {
         float *x = s->x + (size_t)t * d, *o = s->xb + (size_t)t * d;
         if (w->post_mlp_norm_w) norm(c, o, o, w->post_mlp_norm_w, NULL);

@@ -198,10 +198,13 @@ static void load_gpt2(ctx *c) {
     }
 }
 
+/* Llama and the decoders laid out like it (Gemma-2/3, Qwen2/3, Mistral,
+ * OLMo-2, Phi-3): model.embed_tokens, model.layers.N.{self_attn,mlp}.*, model.norm. */
 static void load_llama_like(ctx *c) {
     iv_config *cf = &c->m->cfg;
     iv_weights *w = &c->m->w;
-    int gemma = cf->arch == IV_ARCH_GEMMA2;
+    int gemma = cf->arch == IV_ARCH_GEMMA2 || cf->arch == IV_ARCH_GEMMA3;
+    int olmo2 = cf->arch == IV_ARCH_OLMO2, phi3 = cf->arch == IV_ARCH_PHI3;
     float add = gemma ? 1.f : 0.f;
     int64_t d = cf->dim, hd = cf->hidden_dim, q = (int64_t)cf->n_heads * cf->head_dim,
             kv = (int64_t)cf->n_kv_heads * cf->head_dim;
@@ -216,21 +219,45 @@ static void load_llama_like(ctx *c) {
     for (int l = 0; l < cf->n_layers && !c->bad; l++) {
         iv_layer_weights *lw = &w->layers[l];
 #define NAME(s) (snprintf(n, sizeof n, "layers.%d.%s", l, s), n)
-        lw->attn_norm_w = vec(c, NAME("input_layernorm.weight"), d, add, 1);
-        lw->wq = linear(c, NAME("self_attn.q_proj.weight"), q, d, 1);
-        lw->wk = linear(c, NAME("self_attn.k_proj.weight"), kv, d, 1);
-        lw->wv = linear(c, NAME("self_attn.v_proj.weight"), kv, d, 1);
+        /* OLMo-2 has no norm before attention or MLP, only after them */
+        if (!olmo2) lw->attn_norm_w = vec(c, NAME("input_layernorm.weight"), d, add, 1);
+        if (phi3) { /* qkv_proj: q rows, then k, then v; three adjacent views */
+            iv_wmat f = linear(c, NAME("self_attn.qkv_proj.weight"), q + 2 * kv, d, 1);
+            size_t es = iv_dtype_size(f.dtype);
+            lw->wq = lw->wk = lw->wv = f;
+            lw->wq.out = q, lw->wk.out = kv, lw->wv.out = kv;
+            if (f.data) {
+                lw->wk.data = (const uint8_t *)f.data + (size_t)(q * d) * es;
+                lw->wv.data = (const uint8_t *)f.data + (size_t)((q + kv) * d) * es;
+            }
+        } else {
+            lw->wq = linear(c, NAME("self_attn.q_proj.weight"), q, d, 1);
+            lw->wk = linear(c, NAME("self_attn.k_proj.weight"), kv, d, 1);
+            lw->wv = linear(c, NAME("self_attn.v_proj.weight"), kv, d, 1);
+        }
         lw->wo = linear(c, NAME("self_attn.o_proj.weight"), d, q, 1);
         /* biases exactly when the config asks for them, as transformers builds
          * the nn.Linear layers (a file's extra biases are ignored there too) */
-        if (cf->attention_bias) {
+        if (cf->attention_bias || cf->qkv_bias) {
             lw->bq = vec(c, NAME("self_attn.q_proj.bias"), q, 0, 1);
             lw->bk = vec(c, NAME("self_attn.k_proj.bias"), kv, 0, 1);
             lw->bv = vec(c, NAME("self_attn.v_proj.bias"), kv, 0, 1);
-            lw->bo = vec(c, NAME("self_attn.o_proj.bias"), d, 0, 1);
         }
-        lw->w_gate = linear(c, NAME("mlp.gate_proj.weight"), hd, d, 1);
-        lw->w_up = linear(c, NAME("mlp.up_proj.weight"), hd, d, 1);
+        if (cf->attention_bias) lw->bo = vec(c, NAME("self_attn.o_proj.bias"), d, 0, 1);
+        if (cf->qk_norm) {
+            int64_t nq = cf->qk_norm == 2 ? q : cf->head_dim, nk = cf->qk_norm == 2 ? kv : cf->head_dim;
+            lw->q_norm_w = vec(c, NAME("self_attn.q_norm.weight"), nq, add, 1);
+            lw->k_norm_w = vec(c, NAME("self_attn.k_norm.weight"), nk, add, 1);
+        }
+        if (phi3) { /* gate_up_proj: gate rows, then up rows */
+            iv_wmat f = linear(c, NAME("mlp.gate_up_proj.weight"), 2 * hd, d, 1);
+            lw->w_gate = lw->w_up = f;
+            lw->w_gate.out = lw->w_up.out = hd;
+            if (f.data) lw->w_up.data = (const uint8_t *)f.data + (size_t)(hd * d) * iv_dtype_size(f.dtype);
+        } else {
+            lw->w_gate = linear(c, NAME("mlp.gate_proj.weight"), hd, d, 1);
+            lw->w_up = linear(c, NAME("mlp.up_proj.weight"), hd, d, 1);
+        }
         lw->w_down = linear(c, NAME("mlp.down_proj.weight"), d, hd, 1);
         if (cf->mlp_bias) {
             lw->b_gate = vec(c, NAME("mlp.gate_proj.bias"), hd, 0, 1);
@@ -241,6 +268,9 @@ static void load_llama_like(ctx *c) {
             lw->post_attn_norm_w = vec(c, NAME("post_attention_layernorm.weight"), d, add, 1);
             lw->mlp_norm_w = vec(c, NAME("pre_feedforward_layernorm.weight"), d, add, 1);
             lw->post_mlp_norm_w = vec(c, NAME("post_feedforward_layernorm.weight"), d, add, 1);
+        } else if (olmo2) {
+            lw->post_attn_norm_w = vec(c, NAME("post_attention_layernorm.weight"), d, 0, 1);
+            lw->post_mlp_norm_w = vec(c, NAME("post_feedforward_layernorm.weight"), d, 0, 1);
         } else {
             lw->mlp_norm_w = vec(c, NAME("post_attention_layernorm.weight"), d, add, 1);
         }
@@ -251,6 +281,62 @@ static void load_llama_like(ctx *c) {
     if (gemma && w->tok_emb.dtype == IV_F16) cf->embed_scale = iv_f16_to_f32(iv_f32_to_f16(cf->embed_scale));
 }
 
+/* GPT-NeoX: gpt_neox.embed_in, gpt_neox.layers.N.*, gpt_neox.final_layer_norm,
+ * embed_out.  query_key_value interleaves per head: rows [h][q|k|v][head_dim];
+ * it is regrouped once into one owned [3d, d] matrix (all q rows, then k, then
+ * v) in the file's dtype, so the forward pass multiplies it as one. */
+static void load_neox(ctx *c) {
+    iv_config *cf = &c->m->cfg;
+    iv_weights *w = &c->m->w;
+    int64_t d = cf->dim, hd = cf->hidden_dim, H = cf->n_heads, h = cf->head_dim;
+    c->prefix = "gpt_neox.";
+    w->tok_emb = linear(c, "embed_in.weight", cf->vocab_size, d, 1);
+    w->final_norm_w = vec(c, "final_layer_norm.weight", d, 0, 1);
+    w->final_norm_b = vec(c, "final_layer_norm.bias", d, 0, 1);
+    c->prefix = "";
+    w->lm_head = cf->tied_embeddings ? w->tok_emb : linear(c, "embed_out.weight", cf->vocab_size, d, 1);
+    c->prefix = "gpt_neox.";
+    char n[128];
+    for (int l = 0; l < cf->n_layers && !c->bad; l++) {
+        iv_layer_weights *lw = &w->layers[l];
+#define NAME(s) (snprintf(n, sizeof n, "layers.%d.%s", l, s), n)
+        lw->attn_norm_w = vec(c, NAME("input_layernorm.weight"), d, 0, 1);
+        lw->attn_norm_b = vec(c, NAME("input_layernorm.bias"), d, 0, 1);
+        lw->mlp_norm_w = vec(c, NAME("post_attention_layernorm.weight"), d, 0, 1);
+        lw->mlp_norm_b = vec(c, NAME("post_attention_layernorm.bias"), d, 0, 1);
+        iv_wmat f = linear(c, NAME("attention.query_key_value.weight"), 3 * d, d, 1);
+        if (f.data) {
+            size_t es = iv_dtype_size(f.dtype), row = (size_t)d * es;
+            uint8_t *dst = own(c->m, (size_t)(3 * d) * row); /* [3d, d]: q | k | v */
+            if (!dst) { c->bad = 1; iv_errf(c->err, "%s: out of memory", c->dir); return; }
+            for (int64_t hh = 0; hh < H; hh++)
+                for (int j = 0; j < 3; j++)
+                    memcpy(dst + (size_t)(j * d + hh * h) * row,
+                           (const uint8_t *)f.data + (size_t)((hh * 3 + j) * h) * row, (size_t)h * row);
+            f.data = dst;
+            lw->wq = lw->wk = lw->wv = f;
+            lw->wq.out = lw->wk.out = lw->wv.out = d;
+            lw->wk.data = dst + (size_t)d * row;
+            lw->wv.data = dst + (size_t)(2 * d) * row;
+        }
+        if (cf->attention_bias) {
+            const float *b = vec(c, NAME("attention.query_key_value.bias"), 3 * d, 0, 1);
+            float *bb = b ? own(c->m, (size_t)(3 * d) * sizeof *bb) : NULL; /* [3d]: q | k | v */
+            if (b && !bb) { c->bad = 1; iv_errf(c->err, "%s: out of memory", c->dir); return; }
+            for (int64_t hh = 0; bb && hh < H; hh++)
+                for (int j = 0; j < 3; j++) memcpy(bb + j * d + hh * h, b + (hh * 3 + j) * h, (size_t)h * sizeof *bb);
+            if (bb) { lw->bq = bb; lw->bk = bb + d; lw->bv = bb + 2 * d; }
+            lw->bo = vec(c, NAME("attention.dense.bias"), d, 0, 1);
+        }
+        lw->wo = linear(c, NAME("attention.dense.weight"), d, d, 1);
+        lw->w_up = linear(c, NAME("mlp.dense_h_to_4h.weight"), hd, d, 1);
+        lw->b_up = vec(c, NAME("mlp.dense_h_to_4h.bias"), hd, 0, 1);
+        lw->w_down = linear(c, NAME("mlp.dense_4h_to_h.weight"), d, hd, 1);
+        lw->b_down = vec(c, NAME("mlp.dense_4h_to_h.bias"), d, 0, 1);
+#undef NAME
+    }
+}
+
 int iv_load_hf(iv_model *m, const char *dir, iv_err *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -259,6 +345,7 @@ int iv_load_hf(iv_model *m, const char *dir, iv_err *err) {
     m->w.layers = calloc((size_t)m->cfg.n_layers, sizeof *m->w.layers);
     ctx c = {m, dir, "", err, 0};
     if (m->cfg.arch == IV_ARCH_GPT2) load_gpt2(&c);
+    else if (m->cfg.arch == IV_ARCH_NEOX) load_neox(&c);
     else load_llama_like(&c);
     return c.bad ? -1 : 0;
 }

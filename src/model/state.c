@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RoPE inverse frequencies, with linear or Llama-3 scaling when configured. */
-static void rope_freqs(const iv_config *c, double *f) {
-    int half = c->head_dim / 2;
+/* RoPE inverse frequencies over the rotary dims, with linear or Llama-3
+ * scaling when configured; local: Gemma-3's sliding layers (their own base,
+ * no scaling). */
+static void rope_freqs(const iv_config *c, double *f, int local) {
+    int rot = c->rotary_dim > 0 ? c->rotary_dim : c->head_dim, half = rot / 2;
     for (int i = 0; i < half; i++) {
-        double inv = 1.0 / pow((double)c->rope_theta, (2.0 * i) / c->head_dim);
+        double inv = 1.0 / pow((double)(local ? c->rope_local_theta : c->rope_theta), (2.0 * i) / rot);
+        if (local) { f[i] = inv; continue; }
         if (c->rope_linear_factor > 0) inv /= c->rope_linear_factor; /* rope_type "linear" */
         if (c->rope_factor > 0) {
             double lo_wl = c->rope_orig_max_pos / c->rope_low_freq_factor;
@@ -40,14 +43,16 @@ iv_state *iv_state_new(const iv_model *m, int batch, int max_seq, iv_err *err) {
     s->kc = malloc(kv * sizeof(float));
     s->vc = malloc(kv * sizeof(float));
     s->freqs = malloc((size_t)(c->head_dim / 2) * sizeof *s->freqs);
+    if (c->rope_local_theta > 0) s->freqs_local = malloc((size_t)(c->head_dim / 2) * sizeof *s->freqs_local);
     s->n_threads = omp_get_max_threads();
     s->scores = malloc((size_t)s->n_threads * max_seq * sizeof(float));
-    if (!s->pos || !s->kc || !s->vc || !s->freqs || !s->scores) {
+    if (!s->pos || !s->kc || !s->vc || !s->freqs || !s->scores || (c->rope_local_theta > 0 && !s->freqs_local)) {
         iv_errf(err, "out of memory for a KV cache of %d rows x %d positions", batch, max_seq);
         iv_state_free(s);
         return NULL;
     }
-    rope_freqs(c, s->freqs);
+    rope_freqs(c, s->freqs, 0);
+    if (s->freqs_local) rope_freqs(c, s->freqs_local, 1);
     return s;
 }
 
@@ -56,9 +61,10 @@ int iv_state_reserve(iv_state *s, int ntok, iv_err *err) {
     const iv_config *c = &s->m->cfg;
     size_t n = (size_t)ntok, q = (size_t)c->n_heads * c->head_dim, d = (size_t)c->dim;
     size_t wide = d > q ? d : q;
-    float **bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2};
-    size_t sizes[] = {d, wide, q, (size_t)s->kv_dim, (size_t)s->kv_dim, q, (size_t)c->hidden_dim, (size_t)c->hidden_dim};
-    for (int i = 0; i < 8; i++) {
+    float **bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2, &s->xb2};
+    size_t sizes[] = {d, wide, q, (size_t)s->kv_dim, (size_t)s->kv_dim, q, (size_t)c->hidden_dim, (size_t)c->hidden_dim,
+                      c->parallel_residual ? d : 1};
+    for (int i = 0; i < 9; i++) {
         free(*bufs[i]);
         *bufs[i] = malloc(n * sizes[i] * sizeof(float));
         if (!*bufs[i]) { s->cap = 0; return iv_errf(err, "out of memory for %d tokens of scratch", ntok); }
@@ -74,9 +80,9 @@ int iv_state_reserve(iv_state *s, int ntok, iv_err *err) {
 
 void iv_state_free(iv_state *s) {
     if (!s) return;
-    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att, s->hb, s->hb2, s->kc, s->vc, s->scores};
-    for (int i = 0; i < 11; i++) free(bufs[i]);
-    free(s->freqs); free(s->pos); free(s->trow); free(s->tpos); free(s->tid);
+    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att, s->hb, s->hb2, s->xb2, s->kc, s->vc, s->scores};
+    for (int i = 0; i < 12; i++) free(bufs[i]);
+    free(s->freqs); free(s->freqs_local); free(s->pos); free(s->trow); free(s->tpos); free(s->tid);
     free(s);
 }
 

@@ -35,6 +35,7 @@ typedef struct fixture {
     const char *name;
     float tol;
     int key;           /* a config-key fixture: test_load checks the architecture only */
+    int arch;          /* issue-14 zoo fixtures (scripts/make_zoo_fixtures.py): their iv_arch */
     /* filled by setup */
     iv_model *m;
     int T, V, dim, hook_layer;
@@ -60,6 +61,24 @@ static fixture FIX[] = {
     {.name = "llama-rope-linear", .tol = TOL_F32, .key = 1},    /* rope_scaling linear */
     {.name = "llama-act-headdim-v5", .tol = TOL_F32, .key = 1}, /* hidden_act, head_dim, rope_parameters */
     {.name = "gemma2-defaults", .tol = TOL_F32, .key = 1},      /* omitted keys take HF defaults */
+    /* the model zoo (scripts/make_zoo_fixtures.py): resid_post.L of every layer checked too */
+    {.name = "qwen2", .tol = TOL_F32, .arch = IV_ARCH_QWEN2},   /* q/k/v biases, GQA, sharded */
+    {.name = "qwen2-bf16", .tol = TOL_BF16, .arch = IV_ARCH_QWEN2},
+    {.name = "qwen2-tied-swa", .tol = TOL_F32, .arch = IV_ARCH_QWEN2}, /* tied, window on layers >= max_window_layers */
+    {.name = "mistral", .tol = TOL_F32, .arch = IV_ARCH_MISTRAL}, /* window 5 < 16 tokens, head_dim 10 */
+    {.name = "mistral-bf16", .tol = TOL_BF16, .arch = IV_ARCH_MISTRAL},
+    {.name = "qwen3", .tol = TOL_F32, .arch = IV_ARCH_QWEN3},   /* per-head q/k norm, head_dim 12, tied */
+    {.name = "qwen3-bf16", .tol = TOL_BF16, .arch = IV_ARCH_QWEN3},
+    {.name = "qwen3-bias-swa", .tol = TOL_F32, .arch = IV_ARCH_QWEN3}, /* attention_bias, layer_types, head_dim 6 */
+    {.name = "neox", .tol = TOL_F32, .arch = IV_ARCH_NEOX},     /* parallel residual, rotary_pct 0.25, untied */
+    {.name = "neox-bf16", .tol = TOL_BF16, .arch = IV_ARCH_NEOX},
+    {.name = "neox-sequential", .tol = TOL_F32, .arch = IV_ARCH_NEOX}, /* use_parallel_residual false, tied, linear rope */
+    {.name = "olmo2", .tol = TOL_F32, .arch = IV_ARCH_OLMO2},   /* post norms, whole-projection q/k norm */
+    {.name = "olmo2-bf16", .tol = TOL_BF16, .arch = IV_ARCH_OLMO2},
+    {.name = "phi3", .tol = TOL_F32, .arch = IV_ARCH_PHI3},     /* fused qkv/gate_up, partial rotary, window 6 */
+    {.name = "phi3-bf16", .tol = TOL_BF16, .arch = IV_ARCH_PHI3},
+    {.name = "gemma3", .tol = TOL_F32, .arch = IV_ARCH_GEMMA3}, /* local/global layers and rope bases, q/k norm */
+    {.name = "gemma3-bf16", .tol = TOL_BF16, .arch = IV_ARCH_GEMMA3},
 };
 
 /* Reads exactly n little-endian f32 values from dir/name. */
@@ -264,7 +283,10 @@ static void test_load(void **state) {
     assert_int_equal(c->dim, fx->dim);
     assert_true(c->max_seq >= 16);
     assert_null(fx->m->tok); /* fixtures ship no tokenizer */
-    if (fx->key) { /* the key's parsing is checked in test_config_keys */
+    if (fx->arch) {
+        assert_int_equal(c->arch, fx->arch);
+        assert_true(c->n_layers >= 2);
+    } else if (fx->key) { /* the key's parsing is checked in test_config_keys */
         assert_int_equal(c->arch, !strncmp(fx->name, "gpt2", 4) ? IV_ARCH_GPT2
                                   : !strncmp(fx->name, "llama", 5) ? IV_ARCH_LLAMA : IV_ARCH_GEMMA2);
         assert_int_equal(c->n_layers, 2);
@@ -420,18 +442,77 @@ static void test_batched(void **state) {
     free(single);
 }
 
+/* resid_post.L of every layer against the reference's (resid.bin, [n_layers, T, d]),
+ * read by an identity hook at every position: full sequence and token by token. */
+typedef struct resid_ctx {
+    float *got; /* [n_layers, T, d] */
+    int T, calls;
+} resid_ctx;
+
+static int resid_fn(void *user, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
+    resid_ctx *c = user;
+    (void)rows;
+    for (int k = 0; k < n; k++)
+        memcpy(c->got + ((size_t)layer * c->T + (size_t)pos[k]) * dim, x + (size_t)k * dim, sizeof(float) * (size_t)dim);
+    c->calls++;
+    return 0;
+}
+
+static void test_resid(void **state) {
+    fixture *fx = *state;
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, FIXDIR "%s", fx->name);
+    snprintf(path, sizeof path, "%s/expected.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    json_t *rp = json_object_get(root, "resid_post");
+    if (!rp) { json_decref(root); skip(); }
+    int L = (int)json_integer_value(json_object_get(rp, "layers"));
+    assert_int_equal(L, fx->m->cfg.n_layers);
+    size_t n = (size_t)L * (size_t)fx->T * (size_t)fx->dim, at;
+    float *ref = read_f32(dir, jstr(rp, "file"), n);
+    json_decref(root);
+    assert_non_null(ref);
+    resid_ctx rc = {calloc(n, sizeof(float)), fx->T, 0};
+    iv_hooks hs;
+    memset(&hs, 0, sizeof hs);
+    iv_err err = {{0}};
+    for (int l = 0; l < L; l++) assert_int_equal(iv_hooks_add(&hs, l, IV_AT_ALL, resid_fn, &rc, &err), 0);
+    float *all = malloc(sizeof(float) * (size_t)fx->T * (size_t)fx->V);
+    for (int mode = 0; mode < 2; mode++) {
+        memset(rc.got, 0, n * sizeof(float));
+        if (mode == 0) run_full(fx, &hs, all);
+        else run_decode(fx, &hs, all);
+        float e = max_err(rc.got, ref, n, &at);
+        if (getenv("IV_FIXTURE_VERBOSE"))
+            fprintf(stderr, "%-14s %-32s max |err| %.3g (tol %.1g)\n", fx->name,
+                    mode ? "resid_post (token-by-token)" : "resid_post (full)", (double)e, (double)fx->tol);
+        if (!(e <= fx->tol)) {
+            fprintf(stderr, "%s resid_post.%d position %d: max |err| %.3g > %.1g\n", fx->name,
+                    (int)(at / ((size_t)fx->T * fx->dim)), (int)(at / fx->dim % fx->T), (double)e, (double)fx->tol);
+            fail();
+        }
+    }
+    free(all);
+    free(rc.got);
+    free(ref);
+}
+
 #define FIX_TESTS(i)                                                            \
     cmocka_unit_test_prestate_setup_teardown(test_load, setup, teardown, &FIX[i]),          \
     cmocka_unit_test_prestate_setup_teardown(test_full_sequence, setup, teardown, &FIX[i]), \
     cmocka_unit_test_prestate_setup_teardown(test_decode, setup, teardown, &FIX[i]),        \
     cmocka_unit_test_prestate_setup_teardown(test_hooks, setup, teardown, &FIX[i]),         \
-    cmocka_unit_test_prestate_setup_teardown(test_batched, setup, teardown, &FIX[i])
+    cmocka_unit_test_prestate_setup_teardown(test_batched, setup, teardown, &FIX[i]),       \
+    cmocka_unit_test_prestate_setup_teardown(test_resid, setup, teardown, &FIX[i])
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         FIX_TESTS(0), FIX_TESTS(1), FIX_TESTS(2), FIX_TESTS(3), FIX_TESTS(4), FIX_TESTS(5), FIX_TESTS(6),
         FIX_TESTS(7), FIX_TESTS(8), FIX_TESTS(9), FIX_TESTS(10), FIX_TESTS(11), FIX_TESTS(12), FIX_TESTS(13),
-        FIX_TESTS(14), FIX_TESTS(15),
+        FIX_TESTS(14), FIX_TESTS(15), FIX_TESTS(16), FIX_TESTS(17), FIX_TESTS(18), FIX_TESTS(19), FIX_TESTS(20),
+        FIX_TESTS(21), FIX_TESTS(22), FIX_TESTS(23), FIX_TESTS(24), FIX_TESTS(25), FIX_TESTS(26), FIX_TESTS(27),
+        FIX_TESTS(28), FIX_TESTS(29), FIX_TESTS(30), FIX_TESTS(31), FIX_TESTS(32),
     };
     return cmocka_run_group_tests_name("model_fixtures", tests, NULL, NULL);
 }
