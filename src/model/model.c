@@ -114,6 +114,7 @@ int64_t iv_model_n_params(const iv_model *m) {
         n += nv(x->attn_norm_w, d) + nv(x->attn_norm_b, d) + nv(x->mlp_norm_w, d) + nv(x->mlp_norm_b, d);
         n += nv(x->post_attn_norm_w, d) + nv(x->post_mlp_norm_w, d) + nv(x->bq, q) + nv(x->bk, kv) + nv(x->bv, kv);
         n += nv(x->bo, d) + nv(x->b_gate, c->hidden_dim) + nv(x->b_up, c->hidden_dim) + nv(x->b_down, d);
+        n += nv(x->q_norm_w, c->qk_norm == 2 ? q : c->head_dim) + nv(x->k_norm_w, c->qk_norm == 2 ? kv : c->head_dim);
     }
     return n;
 }

@@ -20,7 +20,7 @@ int iv_unembed_from_model(const iv_model *m, iv_unembed *u, iv_err *err) {
                        (long long)W->in, V, d);
     if (!m->w.final_norm_w) return iv_errf(err, "unembed: model has no final norm weight");
     u->d = d; u->V = V;
-    u->layernorm = m->cfg.arch == IV_ARCH_GPT2;
+    u->layernorm = iv_cfg_layernorm(&m->cfg); /* GPT-2, GPT-NeoX */
     u->eps = m->cfg.norm_eps;
     u->softcap = m->cfg.final_softcap;
     u->g = malloc((size_t)d * sizeof(float));
