@@ -55,6 +55,9 @@ static void close_or_fail(double a, double b, double tol, const char *what, int 
     if (!(fabs(a - b) <= tol)) fail_msg("%s of item %d: %.9g vs %.9g (tolerance %g)", what, i, a, b, tol);
 }
 
+/* cmocka's assert_float_equal lets NAN through */
+#define assert_num(a, b) close_or_fail((a), (b), 1e-12, #a, __LINE__)
+
 static void check_reuse(const char *tmpl_text, int full) {
     iv_err err = {{0}};
     iv_judge_tmpl t;
@@ -206,17 +209,17 @@ static void test_paper_parse(void **st) {
     (void)st;
     unsigned f;
     /* the reference: int(text[-2:].strip()[0]) / 10 */
-    assert_float_equal(iv_judge_paper_parse("...\n\nScore = 7", &f), 0.7, 1e-12);
+    assert_num(iv_judge_paper_parse("...\n\nScore = 7", &f), 0.7);
     assert_int_equal(f, IV_PAPER_JUDGE_GREEDY);
-    assert_float_equal(iv_judge_paper_parse("Score = 10", &f), 0.1, 1e-12);
+    assert_num(iv_judge_paper_parse("Score = 10", &f), 0.1);
     assert_int_equal(f, IV_PAPER_JUDGE_GREEDY | IV_PAPER_JUDGE_TEN);
-    assert_float_equal(iv_judge_paper_parse("Score = 8.", &f), 0.8, 1e-12);   /* "8." */
-    assert_float_equal(iv_judge_paper_parse("Score =7\n", &f), 0.7, 1e-12);  /* "7\n" */
-    assert_float_equal(iv_judge_paper_parse("Score = 5 ", &f), 0.5, 1e-12);  /* "5 " */
-    assert_float_equal(iv_judge_paper_parse("7", &f), 0.7, 1e-12);           /* one character */
-    assert_float_equal(iv_judge_paper_parse("Score = 0", &f), 0.0, 1e-12);
-    assert_float_equal(iv_judge_paper_parse("x\xc2\xa0" "9", &f), 0.9, 1e-12); /* NBSP is stripped */
-    assert_float_equal(iv_judge_paper_parse("Score = 78", &f), 0.7, 1e-12);  /* "78" -> '7' */
+    assert_num(iv_judge_paper_parse("Score = 8.", &f), 0.8);   /* "8." */
+    assert_num(iv_judge_paper_parse("Score =7\n", &f), 0.7);  /* "7\n" */
+    assert_num(iv_judge_paper_parse("Score = 5 ", &f), 0.5);  /* "5 " */
+    assert_num(iv_judge_paper_parse("7", &f), 0.7);           /* one character */
+    assert_num(iv_judge_paper_parse("Score = 0", &f), 0.0);
+    assert_num(iv_judge_paper_parse("x\xc2\xa0" "9", &f), 0.9); /* NBSP is stripped */
+    assert_num(iv_judge_paper_parse("Score = 78", &f), 0.7);  /* "78" -> '7' */
     assert_int_equal(f, IV_PAPER_JUDGE_GREEDY);
     /* no digit: the reference raised; NAN + flag */
     const char *bad[] = {"Score =\n\n", "Score =", "Score = a", "", "   ", "Score \xc3\xa9" "9", "Score = .5"};
@@ -300,7 +303,7 @@ static void test_paper_judge_greedy(void **st) {
         while (*e == ' ' || *e == '\n' || *e == '\t' || *e == '\r') e++;
         double want = *e >= '0' && *e <= '9' ? (*e - '0') / 10.0 : NAN;
         if (isnan(want)) assert_true(isnan(sc[i]) && (fl[i] & IV_PAPER_JUDGE_NO_DIGIT));
-        else assert_float_equal(sc[i], want, 1e-12);
+        else assert_num(sc[i], want);
         assert_true(fl[i] & IV_PAPER_JUDGE_GREEDY);
         assert_true(isnan(sc[i]) ? isnan(sk[i]) : sc[i] == sk[i]);
         assert_int_equal(fl[i], fk[i]);
