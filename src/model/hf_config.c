@@ -113,7 +113,7 @@ static void rope(rd *r, iv_config *c, int mode, double *prf_out) {
         key = "rope_parameters.full_attention";
     }
     const char *base = mode == ROPE_NEOX && json_object_get(r->o, "rotary_emb_base") ? "rotary_emb_base" : "rope_theta";
-    c->rope_theta = (float)num(r, r->o, base, 10000.0, NAN);
+    c->rope_theta = (float)num(r, r->o, base, mode == ROPE_GEMMA3 ? 1e6 : 10000.0, NAN); /* Gemma3TextConfig: 1e6 */
     if (json_is_object(rs) && json_object_get(rs, "rope_theta")) c->rope_theta = (float)num(r, rs, "rope_theta", 1e4, NAN);
     const char *pk = mode == ROPE_NEOX && json_object_get(r->o, "rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
     double prf = num(r, r->o, pk, mode == ROPE_NEOX ? 0.25 : 1.0, 1.0);

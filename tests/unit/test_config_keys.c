@@ -166,6 +166,104 @@ static void test_gemma2_keys(void **state) {
     assert_true(c.attention_bias);
 }
 
+#define SIZES "\"hidden_size\":32,\"intermediate_size\":64,\"num_attention_heads\":4,\"num_hidden_layers\":3,\"vocab_size\":64"
+#define ZOO(a) "{\"architectures\":[\"" a "\"]," SIZES
+
+/* Qwen2/Qwen3/Mistral/OLMo-2/Phi-3/GPT-NeoX/Gemma-3: each config class's defaults. */
+static void test_zoo_keys(void **state) {
+    (void)state;
+    iv_config c;
+    /* Qwen2Config: num_key_value_heads absent -> 32 (null -> heads); q/k/v biases; no window unless asked */
+    accept(ZOO("Qwen2ForCausalLM") ",\"num_key_value_heads\":null,\"sliding_window\":4,\"attention_bias\":false}", &c);
+    assert_int_equal(c.arch, IV_ARCH_QWEN2);
+    assert_int_equal(c.n_kv_heads, 4);
+    assert_int_equal(c.head_dim, 8);
+    assert_true(c.qkv_bias);
+    assert_false(c.attention_bias);
+    assert_int_equal(c.sliding_window, 0);
+    assert_int_equal(c.max_seq, 32768);
+    assert_float_equal(c.norm_eps, 1e-6f, 0);
+    assert_false(c.tied_embeddings);
+    refuse(ZOO("Qwen2ForCausalLM") "}", "missing or inconsistent sizes"); /* 4 heads, 32 kv heads */
+    /* use_sliding_window: layers >= max_window_layers slide */
+    accept(ZOO("Qwen2ForCausalLM") ",\"num_key_value_heads\":2,\"use_sliding_window\":true,\"sliding_window\":7,"
+           "\"max_window_layers\":1}", &c);
+    assert_int_equal(c.sliding_window, 7);
+    assert_false(iv_cfg_sliding(&c, 0));
+    assert_true(iv_cfg_sliding(&c, 1) && iv_cfg_sliding(&c, 2));
+    /* Qwen3Config: head_dim absent -> 128; attention_bias; q/k norm per head */
+    accept(ZOO("Qwen3ForCausalLM") ",\"num_key_value_heads\":2,\"attention_bias\":true,\"use_sliding_window\":true,"
+           "\"layer_types\":[\"full_attention\",\"sliding_attention\",\"full_attention\"]}", &c);
+    assert_int_equal(c.head_dim, 128);
+    assert_int_equal(c.qk_norm, 1);
+    assert_true(c.attention_bias);
+    assert_int_equal(c.sliding_window, 4096);
+    assert_true(!iv_cfg_sliding(&c, 0) && iv_cfg_sliding(&c, 1) && !iv_cfg_sliding(&c, 2));
+    /* MistralConfig: kv absent -> 8 (so 8 heads here), window 4096 on every layer; null -> none */
+    accept("{\"architectures\":[\"MistralForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":64,"
+           "\"num_attention_heads\":8,\"num_hidden_layers\":2,\"vocab_size\":64,\"attention_bias\":true}", &c);
+    assert_int_equal(c.n_kv_heads, 8);
+    assert_int_equal(c.sliding_window, 4096);
+    assert_true(iv_cfg_sliding(&c, 0) && iv_cfg_sliding(&c, 1));
+    assert_false(c.attention_bias); /* MistralAttention has no biases */
+    assert_int_equal(c.max_seq, 131072);
+    accept(ZOO("MistralForCausalLM") ",\"num_key_value_heads\":2,\"sliding_window\":null,\"head_dim\":10}", &c);
+    assert_int_equal(c.sliding_window, 0);
+    assert_int_equal(c.head_dim, 10);
+    assert_float_equal(c.query_scale, 1.f / sqrtf(10.f), 1e-7f);
+    /* Olmo2Config: kv -> heads, eps 1e-5, q/k norm over the projection, no pre-norms */
+    accept(ZOO("Olmo2ForCausalLM") ",\"clip_qkv\":8}", &c);
+    assert_int_equal(c.n_kv_heads, 4);
+    assert_int_equal(c.qk_norm, 2);
+    assert_float_equal(c.norm_eps, 1e-5f, 0);
+    assert_int_equal(c.sliding_window, 0);
+    /* Phi3Config: partial rotary honoured, window only when set */
+    accept(ZOO("Phi3ForCausalLM") ",\"partial_rotary_factor\":0.75}", &c);
+    assert_int_equal(c.rotary_dim, 6);
+    assert_int_equal(c.sliding_window, 0);
+    assert_int_equal(c.max_seq, 4096);
+    /* GPTNeoXConfig: rotary_pct 0.25, rotary_emb_base, parallel residual, biases, gelu, untied */
+    accept(ZOO("GPTNeoXForCausalLM") ",\"rotary_emb_base\":500}", &c);
+    assert_int_equal(c.arch, IV_ARCH_NEOX);
+    assert_int_equal(c.rotary_dim, 2);
+    assert_float_equal(c.rope_theta, 500.f, 0);
+    assert_true(c.parallel_residual);
+    assert_true(c.attention_bias);
+    assert_int_equal(c.act, IV_ACT_GELU_ERF);
+    assert_false(c.tied_embeddings);
+    assert_int_equal(c.max_seq, 2048);
+    accept(ZOO("GPTNeoXForCausalLM") ",\"use_parallel_residual\":false,\"rotary_pct\":1.0,"
+           "\"rope_scaling\":{\"type\":\"linear\",\"factor\":2}}", &c);
+    assert_false(c.parallel_residual);
+    assert_int_equal(c.rotary_dim, 8);
+    assert_float_equal(c.rope_linear_factor, 2.f, 0);
+    /* Gemma3TextConfig: pattern 6 (layers 5, 11, ... global), two rope bases, no caps */
+    accept("{\"architectures\":[\"Gemma3ForCausalLM\"],\"hidden_size\":16,\"intermediate_size\":32,"
+           "\"num_attention_heads\":8,\"num_hidden_layers\":7,\"vocab_size\":64}", &c);
+    assert_int_equal(c.n_kv_heads, 4);
+    assert_int_equal(c.head_dim, 256);
+    assert_int_equal(c.sliding_window, 4096);
+    for (int l = 0; l < 7; l++) assert_int_equal(iv_cfg_sliding(&c, l), l != 5);
+    assert_float_equal(c.rope_theta, 1e6f, 0);
+    assert_float_equal(c.rope_local_theta, 1e4f, 0);
+    assert_float_equal(c.attn_softcap, 0.f, 0);
+    assert_float_equal(c.final_softcap, 0.f, 0);
+    assert_float_equal(c.query_scale, 1.f / 16.f, 0);
+    assert_int_equal(c.qk_norm, 1);
+    assert_true(c.tied_embeddings);
+    /* transformers v5: rope_parameters per layer type */
+    accept("{\"architectures\":[\"Gemma3ForCausalLM\"],\"hidden_size\":16,\"intermediate_size\":32,"
+           "\"num_attention_heads\":8,\"num_hidden_layers\":2,\"vocab_size\":64,\"rope_parameters\":{"
+           "\"sliding_attention\":{\"rope_type\":\"default\",\"rope_theta\":20.0},"
+           "\"full_attention\":{\"rope_type\":\"linear\",\"factor\":8.0,\"rope_theta\":300.0}}}", &c);
+    assert_float_equal(c.rope_local_theta, 20.f, 0);
+    assert_float_equal(c.rope_theta, 300.f, 0);
+    assert_float_equal(c.rope_linear_factor, 8.f, 0);
+    /* model_type alone names the architecture */
+    accept("{\"model_type\":\"qwen3\"," SIZES ",\"num_key_value_heads\":4}", &c);
+    assert_int_equal(c.arch, IV_ARCH_QWEN3);
+}
+
 static void test_refused(void **state) {
     (void)state;
     refuse(GPT2 ",\"activation_function\":\"laplace\"}", "activation_function=\"laplace\" is not supported");
@@ -188,6 +286,25 @@ static void test_refused(void **state) {
     refuse(GEMMA ",\"layer_types\":[\"full_attention\",\"full_attention\",\"full_attention\",\"full_attention\"]}",
            "layer_types=[\"full_attention\"");
     refuse(GEMMA ",\"query_pre_attn_scalar\":0}", "query_pre_attn_scalar=0 is not supported");
+    refuse(ZOO("Phi3ForCausalLM") ",\"rope_scaling\":{\"type\":\"longrope\",\"short_factor\":[1],\"long_factor\":[1]}}",
+           "rope_scaling.type=\"longrope\" is not supported");
+    refuse(ZOO("Phi3ForCausalLM") ",\"rope_scaling\":{\"type\":\"su\"}}", "rope_scaling.type=\"su\" is not supported");
+    refuse(ZOO("Phi3ForCausalLM") ",\"partial_rotary_factor\":0.625}", "partial_rotary_factor=0.625 is not supported"); /* 5 dims */
+    refuse(ZOO("GPTNeoXForCausalLM") ",\"rope_scaling\":{\"type\":\"dynamic\",\"factor\":2}}",
+           "rope_scaling.type=\"dynamic\" is not supported");
+    refuse(ZOO("GPTNeoXForCausalLM") ",\"rotary_pct\":0}", "rotary_pct=0.0 is not supported");
+    refuse(ZOO("Qwen2ForCausalLM") ",\"num_key_value_heads\":2,\"partial_rotary_factor\":0.5}",
+           "partial_rotary_factor=0.5 is not supported");
+    refuse(ZOO("Qwen3ForCausalLM") ",\"num_key_value_heads\":2,\"layer_types\":[\"full_attention\"]}",
+           "layer_types=[\"full_attention\"] is not supported");
+    refuse(ZOO("MistralForCausalLM") ",\"num_key_value_heads\":2,\"sliding_window\":-1}", "sliding_window=-1 is not supported");
+    refuse(ZOO("Olmo2ForCausalLM") ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4}}",
+           "rope_scaling.rope_type=\"yarn\" is not supported");
+    refuse(ZOO("Gemma3ForCausalLM") ",\"rope_scaling\":{\"rope_type\":\"dynamic\",\"factor\":4}}",
+           "rope_scaling.rope_type=\"dynamic\" is not supported");
+    refuse(ZOO("Gemma3ForCausalLM") ",\"sliding_window_pattern\":0}", "sliding_window_pattern=0 is not supported");
+    refuse(ZOO("Gemma3ForCausalLM") ",\"use_bidirectional_attention\":true}", "use_bidirectional_attention=true is not supported");
+    refuse(ZOO("Gemma3ForConditionalGeneration") "}", "architecture Gemma3ForConditionalGeneration is not supported");
 }
 
 /* Every ACT2FN name interv accepts, against torch on fixed inputs (f32). */
@@ -238,6 +355,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_gpt2_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_llama_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gemma2_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zoo_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test(test_activations),
     };
