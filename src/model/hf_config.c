@@ -114,6 +114,10 @@ static void rope(rd *r, iv_config *c, int mode, double *prf_out) {
     }
     const char *base = mode == ROPE_NEOX && json_object_get(r->o, "rotary_emb_base") ? "rotary_emb_base" : "rope_theta";
     c->rope_theta = (float)num(r, r->o, base, mode == ROPE_GEMMA3 ? 1e6 : 10000.0, NAN); /* Gemma3TextConfig: 1e6 */
+    /* GPT-NeoX configs saved by transformers carry both; versions disagree on which wins */
+    if (mode == ROPE_NEOX && json_is_number(json_object_get(r->o, "rope_theta")) &&
+        json_number_value(json_object_get(r->o, "rope_theta")) != c->rope_theta)
+        refuse(r, "rope_theta", json_object_get(r->o, "rope_theta"), "differs from rotary_emb_base");
     if (json_is_object(rs) && json_object_get(rs, "rope_theta")) c->rope_theta = (float)num(r, rs, "rope_theta", 1e4, NAN);
     const char *pk = mode == ROPE_NEOX && json_object_get(r->o, "rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
     double prf = num(r, r->o, pk, mode == ROPE_NEOX ? 0.25 : 1.0, 1.0);

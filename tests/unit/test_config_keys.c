@@ -293,6 +293,7 @@ static void test_refused(void **state) {
     refuse(ZOO("GPTNeoXForCausalLM") ",\"rope_scaling\":{\"type\":\"dynamic\",\"factor\":2}}",
            "rope_scaling.type=\"dynamic\" is not supported");
     refuse(ZOO("GPTNeoXForCausalLM") ",\"rotary_pct\":0}", "rotary_pct=0.0 is not supported");
+    refuse(ZOO("GPTNeoXForCausalLM") ",\"rotary_emb_base\":100,\"rope_theta\":10000}", "rope_theta=10000 is not supported");
     refuse(ZOO("Qwen2ForCausalLM") ",\"num_key_value_heads\":2,\"partial_rotary_factor\":0.5}",
            "partial_rotary_factor=0.5 is not supported");
     refuse(ZOO("Qwen3ForCausalLM") ",\"num_key_value_heads\":2,\"layer_types\":[\"full_attention\"]}",
