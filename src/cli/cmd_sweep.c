@@ -34,7 +34,7 @@ typedef struct { int tty; int last_done; int quiet; } bar;
 static void show(void *user, const char *what, int done, int total, double el) {
     bar *b = user;
     if (b->quiet) return;
-    if (!strncmp(what, "concept '", 9)) { /* information lines: the forms that decide success */
+    if (!strncmp(what, "concept '", 9) || !strncmp(what, "warning: ", 9)) { /* lines of their own */
         fprintf(stderr, "%ssweep: %s\n", b->tty ? "\r\033[K" : "", what);
         return;
     }

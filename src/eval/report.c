@@ -39,6 +39,8 @@ typedef struct {
     FILE *h;           /* HTML being written */
     json_t *summary;   /* array */
     iv_overview ov;    /* one row per curve, for the cross-concept summary */
+    int paper;         /* the group being written is paper-protocol: coherence is the
+                          reference's score / 10, on 0..0.9, not 1..10 */
     FILE *scsv;        /* report_summary.csv being written */
     int n_charts;
 } rep;
@@ -110,8 +112,8 @@ static void summarise(rep *R, curve *c, int coh) {
         sel[i + 1] = (iv_tradeoff_pt){k->cell.alpha, k->s[IV_AGG_SELECT].n ? k->s[IV_AGG_SELECT].success : NAN,
                                       fl_score(&k->s[IV_AGG_SELECT], coh)};
     }
-    double tol = coh ? R->o->coh_tol : R->o->ppl_tol;
-    if (coh) c->area = iv_frontier_area(all, n, 1, 10);
+    double tol = coh ? R->o->coh_tol * (R->paper ? 0.1 : 1) : R->o->ppl_tol;
+    if (coh) c->area = R->paper ? iv_frontier_area(all, n, 0, 1) : iv_frontier_area(all, n, 1, 10);
     else if (!isnan(clean_all)) c->area = iv_frontier_area(all, n, clean_all - 3, clean_all);
     if (!isnan(clean_all)) {
         int b = iv_best_within(all, n, clean_all, tol);
@@ -193,7 +195,8 @@ static int group_chart(rep *R, const char *concept, curve *cv, size_t ncv, long 
             ref.y = kind == 0 ? st->success : fl_raw(st, coh);
         }
     }
-    const char *fl = coh ? "coherence (judge, 1-10)" : "perplexity (log scale, lower = more fluent)";
+    const char *fl = !coh ? "perplexity (log scale, lower = more fluent)"
+                     : R->paper ? "coherence (reference: first digit / 10)" : "coherence (judge, 1-10)";
     char title[512];
     static const char *what[3] = {"success vs edit size", "%s vs edit size", "%s vs success"};
     char w[128];
@@ -226,7 +229,7 @@ static void summary_rows(rep *R, iv_protocol protocol, const char *model, const 
                          size_t ncv, int coh) {
     FILE *h = R->h;
     const char *fl = coh ? "coherence" : "perplexity";
-    double tol = coh ? R->o->coh_tol : R->o->ppl_tol;
+    double tol = coh ? R->o->coh_tol * (R->paper ? 0.1 : 1) : R->o->ppl_tol;
     fprintf(h, "<table class=summary><tr><th>method</th><th>layer</th><th>α values</th>"
                "<th>clean success</th><th>clean %s</th><th>bottleneck success</th><th>bottleneck %s</th>"
                "<th>best success with %s within %g%s of clean (α)</th><th>area under success–%s frontier</th>"
@@ -353,6 +356,7 @@ static void examples(rep *R, curve *cv, size_t ncv) {
 
 static int do_group(rep *R, size_t g0, size_t g1, iv_err *err) {
     const iv_cells *cs = R->cs;
+    R->paper = cs->c[g0].cell.protocol == IV_PROTOCOL_PAPER;
     const char *model = cs->c[g0].cell.model, *concept = cs->c[g0].cell.concept;
     curve *cv = calloc(g1 - g0, sizeof *cv);
     if (!cv) return iv_errf(err, "report: out of memory");

@@ -203,8 +203,6 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
     for (int i = 0; rc == 0 && i < c->n_methods; i++)
         if ((c->methods[i] == IV_METHOD_TUNED || c->methods[i] == IV_METHOD_SAE) && !c->corpus)
             rc = iv_errf(err, "%s: method %s needs a training 'corpus'", name, iv_method_kind_name(c->methods[i]));
-    if (rc == 0 && c->judge && !c->judge_template)
-        rc = iv_errf(err, "%s: 'judge' needs a 'judge_template'", name);
     if (rc == 0 && c->pairs && c->pairs_dir)
         rc = iv_errf(err, "%s: give either 'pairs' (a file pattern) or 'pairs_dir', not both", name);
     if (rc == 0 && !c->pairs) { /* pairs_dir/{concept}.csv, pairs_dir defaulting beside the concepts file */

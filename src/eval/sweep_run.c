@@ -33,6 +33,7 @@ typedef struct {
     iv_prompt_set ps;
     iv_concept_set cs;
     iv_judge *judge;
+    iv_model *judge_model;  /* owned when the judge uses the built-in paper template */
     int total, done, skipped, done_all;  /* done: written by this process; done_all: on disk */
     struct timespec t0;
     iv_sweep_plan plan;
@@ -52,10 +53,12 @@ typedef struct { /* one generation pass over every prompt */
     double (*jd)[IV_JUDGE_K];
     int *has_jd;
     double *mass;         /* [n] judge probability on the score tokens (NAN = none) */
-    const char *(*dev)[4];/* [n] scoring defects applied (paper protocol), static strings */
-    int *ndev;            /* [n] */
+    unsigned *pflags;     /* [n] reference scoring defects applied (IV_PAPER_* | SWEEP_PPL_CLEAN_MODEL) */
     size_t n;
 } gen_pass;
+
+/* Paper protocol without a judge: its perplexity is taken under the clean model. */
+#define SWEEP_PPL_CLEAN_MODEL (1u << 30)
 
 static double elapsed(const sweep *s) {
     struct timespec t;
@@ -85,7 +88,7 @@ static void pass_free(gen_pass *g) {
     if (!g->cont) return;
     for (size_t i = 0; i < g->n; i++) free(g->cont[i]);
     free(g->cont); free(g->edit); free(g->tprob); free(g->ppl); free(g->ntok); free(g->coh); free(g->jd); free(g->has_jd);
-    free(g->mass); free(g->dev); free(g->ndev);
+    free(g->mass); free(g->pflags);
     memset(g, 0, sizeof *g);
 }
 
@@ -116,6 +119,56 @@ static void on_step(void *user, int prompt, int step, const float *probs, int vo
 }
 
 /* Generates every prompt with meth (NULL = clean); targets for target probability. */
+/* Fluency of every continuation of a pass, batched as prefill: perplexity of the
+ * continuation under the clean model and the judge's expected score (interv
+ * protocol), or the reference's character-joined perplexity under the judge and
+ * its greedy two-token score (paper protocol, DESIGN.md 3b).  orig/olen: the
+ * user's prompts as tokens; outs/outn: the continuations' tokens. */
+static int score_pass(sweep *s, const iv_model *m, gen_pass *g, int32_t **orig, const int *olen, int32_t **outs,
+                      const int *outn, iv_err *err) {
+    size_t n = g->n;
+    const char **prompts = malloc(n * sizeof *prompts);
+    double *v = malloc(n * sizeof *v);
+    unsigned *fl = calloc(n, sizeof *fl);
+    int rc = prompts && v && fl ? 0 : iv_errf(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) prompts[i] = s->ps.p[i].text;
+    if (rc == 0 && s->c->protocol == IV_PROTOCOL_PAPER) {
+        /* under the judge model; without a judge the clean model stands in */
+        const iv_model *pm = s->judge ? iv_judge_model(s->judge) : m;
+        rc = iv_ppl_paper_batch(pm, prompts, (const char *const *)g->cont, n, g->ppl, fl, err);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            g->pflags[i] |= fl[i];
+            g->ntok[i] = -1; /* the text scored is not the continuation's tokens */
+            if (!s->judge) g->pflags[i] |= SWEEP_PPL_CLEAN_MODEL;
+        }
+        if (rc == 0 && s->judge) {
+            memset(fl, 0, n * sizeof *fl);
+            rc = iv_judge_paper_batch(s->judge, prompts, (const char *const *)g->cont, n, g->coh, fl, NULL, err);
+            for (size_t i = 0; rc == 0 && i < n; i++) g->pflags[i] |= fl[i];
+        }
+    } else if (rc == 0) {
+        rc = iv_cont_nll_batch(m, (const int32_t *const *)orig, olen, (const int32_t *const *)outs, outn, n, v, err);
+        for (size_t i = 0; rc == 0 && i < n; i++) g->ppl[i] = outn[i] > 0 ? exp(v[i] / outn[i]) : NAN;
+        if (rc == 0 && s->judge) {
+            iv_judge_out *jo = malloc(n * sizeof *jo);
+            rc = jo ? iv_judge_score_batch(s->judge, prompts, (const char *const *)g->cont, n, jo, err)
+                    : iv_errf(err, "out of memory");
+            for (size_t i = 0; rc == 0 && i < n; i++) {
+                g->coh[i] = jo[i].expected;
+                g->mass[i] = jo[i].mass;
+                memcpy(g->jd[i], jo[i].dist, sizeof g->jd[i]);
+                g->has_jd[i] = 1;
+            }
+            free(jo);
+        }
+    }
+    free(prompts);
+    free(v);
+    free(fl);
+    return rc;
+}
+
+/* Generates every prompt with meth (NULL = clean); targets for target probability. */
 static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_sets *ts, gen_pass *g, iv_err *err) {
     size_t n = s->ps.n;
     g->n = n;
@@ -129,32 +182,35 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_s
     g->jd = calloc(n, sizeof *g->jd);
     g->has_jd = calloc(n, sizeof *g->has_jd);
     g->mass = malloc(n * sizeof *g->mass);
-    g->dev = calloc(n, sizeof *g->dev);
-    g->ndev = calloc(n, sizeof *g->ndev);
-    if (!g->cont || !g->edit || !g->tprob || !g->ppl || !g->ntok || !g->coh || !g->jd || !g->has_jd || !g->mass ||
-        !g->dev || !g->ndev)
-        return iv_errf(err, "out of memory");
-    for (size_t i = 0; i < n; i++) g->mass[i] = NAN;
-    iv_hooks hooks = {0};
-    if (meth && iv_method_install(meth, &hooks, err) != 0) return -1;
-    int B = s->c->batch;
+    g->pflags = calloc(n, sizeof *g->pflags);
+    int32_t **orig = calloc(n, sizeof *orig), **outs = calloc(n, sizeof *outs); /* [n][olen] [n][outn] */
+    int *olen = calloc(n, sizeof *olen), *outn = calloc(n, sizeof *outn);
     int rc = 0;
+    if (!g->cont || !g->edit || !g->tprob || !g->ppl || !g->ntok || !g->coh || !g->jd || !g->has_jd || !g->mass ||
+        !g->pflags || !orig || !outs || !olen || !outn)
+        rc = iv_errf(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) g->mass[i] = g->ppl[i] = g->coh[i] = NAN;
+    iv_hooks hooks = {0};
+    if (rc == 0 && meth && iv_method_install(meth, &hooks, err) != 0) rc = -1;
+    int B = s->c->batch;
     for (size_t c0 = 0; c0 < n && rc == 0; c0 += (size_t)B) {
         int k = (int)(n - c0 < (size_t)B ? n - c0 : (size_t)B);
-        int32_t **ids = calloc((size_t)k, sizeof *ids), **orig = calloc((size_t)k, sizeof *orig), **outs = calloc((size_t)k, sizeof *outs);
-        int *len = calloc((size_t)k, sizeof *len), *olen = calloc((size_t)k, sizeof *olen), *outn = calloc((size_t)k, sizeof *outn);
+        int32_t **ids = calloc((size_t)k, sizeof *ids);
+        int *len = calloc((size_t)k, sizeof *len);
         double *sum = calloc((size_t)k * ts->nsets, sizeof *sum);
         int *steps = calloc((size_t)k, sizeof *steps);
+        if (!ids || !len || !sum || !steps) rc = iv_errf(err, "out of memory");
         for (int i = 0; i < k && rc == 0; i++) {
-            const char *p = s->ps.p[c0 + (size_t)i].text;
+            size_t j = c0 + (size_t)i;
+            const char *p = s->ps.p[j].text;
             char *fed = NULL;
-            size_t a, b;
+            size_t a = 0, b = 0;
             if (meth) rc = iv_method_prompt(meth, p, &fed, err);
-            else fed = strdup(p);
+            else if (!(fed = strdup(p))) rc = iv_errf(err, "out of memory");
             if (rc == 0) rc = iv_tok_encode(m->tok, fed, strlen(fed), 1, &ids[i], &a, err);
-            if (rc == 0) rc = iv_tok_encode(m->tok, p, strlen(p), 1, &orig[i], &b, err);
+            if (rc == 0) rc = iv_tok_encode(m->tok, p, strlen(p), 1, &orig[j], &b, err);
             len[i] = (int)a;
-            olen[i] = (int)b;
+            olen[j] = (int)b;
             free(fed);
         }
         iv_gen_opts go = iv_gen_defaults();
@@ -164,7 +220,8 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_s
         go.on_step = on_step;
         go.user = &acc;
         if (meth) iv_method_reset_stats(meth);
-        if (rc == 0) rc = iv_generate(m, (const int32_t *const *)ids, len, k, &go, meth ? &hooks : NULL, outs, outn, err);
+        if (rc == 0)
+            rc = iv_generate(m, (const int32_t *const *)ids, len, k, &go, meth ? &hooks : NULL, outs + c0, outn + c0, err);
         for (int i = 0; i < k && rc == 0; i++) {
             size_t j = c0 + (size_t)i;
             double em = NAN;
@@ -175,35 +232,29 @@ static int run_pass(sweep *s, const iv_model *m, iv_method *meth, const target_s
             for (int t = 0; t < ts->nsets; t++)
                 g->tprob[(size_t)t * n + j] = steps[i] ? sum[(size_t)t * k + i] / steps[i] : NAN;
             /* the continuation is read after the user's prompt (not a prompting template) */
-            int tot = olen[i] + outn[i];
+            int tot = olen[j] + outn[j];
             int32_t *all = malloc((size_t)(tot > 0 ? tot : 1) * sizeof *all);
-            memcpy(all, orig[i], (size_t)olen[i] * sizeof *all);
-            memcpy(all + olen[i], outs[i], (size_t)outn[i] * sizeof *all);
+            if (!all) { rc = iv_errf(err, "out of memory"); break; }
+            memcpy(all, orig[j], (size_t)olen[j] * sizeof *all);
+            memcpy(all + olen[j], outs[j], (size_t)outn[j] * sizeof *all);
             char *full = NULL, *pre = NULL;
             size_t fl, pl;
             rc = iv_tok_decode(m->tok, all, (size_t)tot, 1, &full, &fl, err);
-            if (rc == 0) rc = iv_tok_decode(m->tok, orig[i], (size_t)olen[i], 1, &pre, &pl, err);
-            if (rc == 0) g->cont[j] = strdup(fl >= pl && !memcmp(full, pre, pl) ? full + pl : full);
-            free(full); free(pre);
-            g->ntok[j] = outn[i];
-            g->ppl[j] = NAN;
-            if (rc == 0 && outn[i] > 0) {
-                float *lp = malloc((size_t)tot * sizeof *lp);
-                if (iv_score(m, all, tot, NULL, lp, err) != 0) rc = -1;
-                else g->ppl[j] = exp(iv_cont_nll(lp, olen[i], outn[i]) / outn[i]);
-                free(lp);
-            }
-            free(all);
-            g->coh[j] = NAN;
-            if (rc == 0 && s->judge) {
-                double ex, mass;
-                rc = iv_judge_score(s->judge, s->ps.p[j].text, g->cont[j], g->jd[j], &ex, &mass, err);
-                if (rc == 0) { g->coh[j] = ex; g->has_jd[j] = 1; }
-            }
+            if (rc == 0) rc = iv_tok_decode(m->tok, orig[j], (size_t)olen[j], 1, &pre, &pl, err);
+            if (rc == 0 && !(g->cont[j] = strdup(fl >= pl && !memcmp(full, pre, pl) ? full + pl : full)))
+                rc = iv_errf(err, "out of memory");
+            free(full); free(pre); free(all);
+            g->ntok[j] = outn[j];
         }
-        for (int i = 0; i < k; i++) { free(ids[i]); free(orig[i]); free(outs[i]); }
-        free(ids); free(orig); free(outs); free(len); free(olen); free(outn); free(sum); free(steps);
+        for (int i = 0; ids && i < k; i++) free(ids[i]);
+        free(ids); free(len); free(sum); free(steps);
     }
+    if (rc == 0) {
+        progress(s, "scoring");
+        rc = score_pass(s, m, g, orig, olen, outs, outn, err);
+    }
+    for (size_t i = 0; i < n; i++) { if (orig) free(orig[i]); if (outs) free(outs[i]); }
+    free(orig); free(outs); free(olen); free(outn);
     return rc;
 }
 
@@ -235,10 +286,22 @@ static int write_cell(sweep *s, const iv_cell *cell, const gen_pass *g, int set,
         if (g->has_jd[i]) memcpy(r[i].judge_dist, g->jd[i], sizeof r[i].judge_dist);
         if (cell->protocol == IV_PROTOCOL_PAPER && iv_paper_deviations(&r[i], special) != 0)
             rc = iv_errf(err, "out of memory");
-        for (int k = 0; k < g->ndev[i] && rc == 0; k++)
-            if (iv_record_add_deviation(&r[i], g->dev[i][k]) != 0) rc = iv_errf(err, "out of memory");
+        for (unsigned b = 1; b && rc == 0; b <<= 1) {
+            if (!(g->pflags[i] & b)) continue;
+            const char *t = b == SWEEP_PPL_CLEAN_MODEL
+                                ? "perplexity: under the clean model (no judge configured; the reference used its judge)"
+                                : iv_paper_flag_text(b);
+            if (t && iv_record_add_deviation(&r[i], t) != 0) rc = iv_errf(err, "out of memory");
+        }
     }
     if (rc == 0) rc = iv_cell_write(s->out, r, g->n, err);
+    char warn[512];
+    if (rc == 0 && iv_judge_mass_warning(g->mass, g->n, warn, sizeof warn) > 0) { /* once per cell */
+        char id[256], msg[800];
+        iv_cell_id(cell, id, sizeof id);
+        snprintf(msg, sizeof msg, "warning: cell %s: %s", id, warn);
+        progress(s, msg);
+    }
     for (size_t i = 0; i < g->n; i++) {
         for (int k = 0; k < r[i].n_deviations; k++) free(r[i].deviations[k]);
         free(r[i].deviations);
@@ -627,7 +690,18 @@ int iv_sweep_run_ex(const iv_sweep_config *c, const char *out_dir, const iv_swee
         }
     }
     if (rc == 0) rc = iv_sweep_plan_build(c, &s.plan, err);
-    if (rc == 0 && c->judge && iv_judge_open(c->judge, c->judge_template, &s.judge, err) != 0) rc = -1;
+    if (rc == 0 && c->judge && c->judge_template && iv_judge_open(c->judge, c->judge_template, &s.judge, err) != 0)
+        rc = -1;
+    if (rc == 0 && c->judge && !c->judge_template) { /* the paper's own template, built in */
+        iv_judge_tmpl t = {0};
+        if (c->protocol != IV_PROTOCOL_PAPER)
+            rc = iv_errf(err, "%s: 'judge' needs a 'judge_template' (protocol paper has its own)", c->path);
+        else if (iv_judge_tmpl_parse(IV_JUDGE_PAPER_TEMPLATE, "paper template", &t, err) != 0 ||
+                 iv_model_load(c->judge, NULL, &s.judge_model, err) != 0 ||
+                 iv_judge_new(s.judge_model, &t, &s.judge, err) != 0)
+            rc = -1;
+        iv_judge_tmpl_free(&t);
+    }
     if (rc == 0) {
         s.total = s.plan.n_cells;
         s.skipped = s.done_all = count_done_cells(&s);
@@ -641,6 +715,7 @@ int iv_sweep_run_ex(const iv_sweep_config *c, const char *out_dir, const iv_swee
     if (s.m) { targets_free(&s.all); iv_model_free(s.m); }
     iv_sweep_plan_free(&s.plan);
     if (s.judge) iv_judge_free(s.judge);
+    iv_model_free(s.judge_model);
     iv_prompts_free(&s.ps);
     iv_concepts_free(&s.cs);
     if (n_done) *n_done = s.done;

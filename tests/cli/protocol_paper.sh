@@ -79,4 +79,32 @@ grep -q "normed_lens" "$tmp/err" || fail "message: $(cat "$tmp/err")"
 sed 's/"ice cream"/"hot tea"/' "$tmp/paper.conf" > "$tmp/bad2.conf"
 "$INTERV" sweep --config "$tmp/bad2.conf" --out "$tmp/bad2" 2>"$tmp/err" && fail "missing pairs file accepted"
 grep -q "hot tea_pairs.csv" "$tmp/err" || fail "missing pairs message: $(cat "$tmp/err")"
-echo "ok: 16 + 16 cells, success rules recomputed, report side by side"
+# a judge (stories260K itself: it does not answer with scores, so the mass is low
+# and each cell warns once): interv reads the expected score and records the
+# mass; paper reads the first digit of a greedy 2-token answer / 10 with its own
+# template, and takes perplexity under the judge of the character-joined text
+head -3 "$root/tests/data/paper/prompts.csv" > "$tmp/p3.csv"
+cat > "$tmp/judge.conf" <<EOF
+models   = $SHARED/models/stories260K/stories260K.bin
+layers   = 2
+methods  = logit
+concepts = "big dog"
+alphas   = 8
+bottleneck = no
+prompts  = $tmp/p3.csv
+max_new  = 6
+batch    = 6
+judge    = $SHARED/models/stories260K/stories260K.bin
+judge_template = $root/data/judge/coherence.txt
+EOF
+"$INTERV" sweep --config "$tmp/judge.conf" --out "$tmp/j" 2>"$tmp/j.log" || { cat "$tmp/j.log"; fail "judge sweep"; }
+grep -q "warning: cell .*judge: 6 of 6 records gave the score tokens less than 0.5" "$tmp/j.log" || { cat "$tmp/j.log"; fail "no judge-mass warning"; }
+cat "$tmp/j/cells"/*.jsonl > "$tmp/ji.jsonl"
+jq -e -s 'all(.[]; .coherence >= 1 and .coherence <= 10 and .judge_mass > 0 and .judge_mass < 0.5 and (.judge_dist | length) == 10 and .cont_tokens >= 0)' "$tmp/ji.jsonl" >/dev/null || fail "interv judge records"
+sed '/^judge_template/d' "$tmp/judge.conf" > "$tmp/judge-paper.conf"
+"$INTERV" sweep --config "$tmp/judge-paper.conf" --out "$tmp/j" 2>"$tmp/err" && fail "a judge without a template accepted under interv"
+grep -q "needs a 'judge_template'" "$tmp/err" || fail "message: $(cat "$tmp/err")"
+"$INTERV" sweep --config "$tmp/judge-paper.conf" --out "$tmp/j" --protocol paper 2>"$tmp/jp.log" || { cat "$tmp/jp.log"; fail "paper judge sweep"; }
+cat "$tmp/j/cells"/*_paper.jsonl > "$tmp/jp.jsonl"
+jq -e -s 'all(.[]; (.coherence == null or (.coherence >= 0 and .coherence <= 0.9)) and .judge_mass == null and (has("cont_tokens") | not) and .perplexity > 0 and (.deviations | any(startswith("coherence: the first character"))) and (.deviations | any(startswith("perplexity: under the judge"))))' "$tmp/jp.jsonl" >/dev/null || { head -c 1500 "$tmp/jp.jsonl"; fail "paper judge records"; }
+echo "ok: 16 + 16 cells, success rules recomputed, report side by side; judge in both protocols"
