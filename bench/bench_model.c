@@ -16,7 +16,8 @@
  *      interleaved.
  * Every measurement of 1-4 at 1 thread and at all CPUs.  Prints markdown tables.
  * Usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only NAME] [--threads N]
- *   --only: gpt2-f32, gpt2-bf16, llama or stories15m (one model, for profiling)
+ *   --only: gpt2-f32, gpt2-bf16, llama or stories15m (one model, for profiling;
+ *   the GPT-2 ones with the sweep), or sweep (the sweep alone)
  * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
  * re-executing once; the output says so. */
 #include "interv/kernels.h"
@@ -428,7 +429,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) maxt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only gpt2-f32|gpt2-bf16|llama|stories15m] "
+            printf("usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only gpt2-f32|gpt2-bf16|llama|stories15m|sweep] "
                    "[--threads N]\n");
             return 0;
         } else {
@@ -527,7 +528,7 @@ int main(int argc, char **argv) {
             }
         unbuild(&r);
     }
-    if (!nosweep && (!only || !strcmp(only, "gpt2-bf16") || !strcmp(only, "gpt2-f32"))) {
+    if (!nosweep && (!only || !strcmp(only, "gpt2-bf16") || !strcmp(only, "gpt2-f32") || !strcmp(only, "sweep"))) {
         rmodel rb, rf;
         if (build(&shapes[1], &rb) || build(&shapes[0], &rf)) {
             fprintf(stderr, "bench_model: out of memory building the sweep's models\n");

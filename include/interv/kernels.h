@@ -36,7 +36,7 @@ const char *iv_isa_name(iv_isa isa);
  * y must not overlap x or W.  Both layouts, any stride >= the row length.
  * Batch 1 is bandwidth-bound: SIMD dot products over W's rows (IV_OUT_IN), or
  * row-streaming multiply-adds split over threads by input rows (IV_IN_OUT).
- * Larger batches, on AVX-512: IV_OUT_IN from B=16 a batch-vectorised GEMM (x
+ * Larger batches, on AVX-512: IV_OUT_IN from B=5 a batch-vectorised GEMM (x
  * transposed once, 12 rows of W widened to f32 a 256-input chunk at a time, a
  * 12 x 32 register tile), below which a register tile that reads W once for
  * all rows wins; IV_IN_OUT from B=2 a packed column GEMM (W converted chunk by

@@ -25,12 +25,16 @@
 #endif
 /* Batch sizes from which the packed GEMMs of the kernel table take over.
  * Measured (1 thread, weights from DRAM): IN_OUT 3072x768 (gemm_cols) beats
- * SGEMM from B=2 (f32 6.6 vs 3.5 GFLOP/s) to B=32 (57 vs 40); OUT_IN
- * 8192x2048 bf16 (gemm_rows) beats the register tile from B=16 (62 vs 54; at
- * B=12, 46 vs 51), and at B=32 reaches 89 where the tile gave 55. */
+ * SGEMM from B=2 (f32 6.6 vs 3.5 GFLOP/s) to B=32 (57 vs 40).  OUT_IN
+ * 3072x768 (GPT-2 c_fc), ms per call: the register tile (one pass over W,
+ * cost rising with B) against gemm_rows (flat up to 16 rows, one vector of
+ * batch rows): bf16 B=4 0.72 vs 0.78, B=5 0.79 vs 0.79, B=8 0.96-1.07 vs
+ * 0.79-0.83, B=15 1.32-1.44 vs 0.78-0.80; f32 B=4 0.94 vs 0.91-0.96, B=8
+ * 1.11-1.18 vs 0.97.  So gemm_rows from 5: per-step time then rises with the
+ * batch with no slow middle range (the tile up to 15 made B=15 1.8x B=16). */
 #define GEMM_MIN_B_OWN_IN_OUT 2
 #ifndef GEMM_MIN_B_ROWS
-#define GEMM_MIN_B_ROWS 16
+#define GEMM_MIN_B_ROWS 5
 #endif
 /* f32 elements of one converted weight tile (per thread, stays in L2). */
 #define TILE_ELEMS (64 * 1024)

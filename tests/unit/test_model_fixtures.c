@@ -29,7 +29,10 @@
  * embedding normalizer is sqrt(48) instead of HF's bf16-rounded 6.9375. */
 #define TOL_F32 1e-4f
 #define TOL_BF16 1e-3f
-#define TOL_BATCH 1e-5f   /* batched vs single-row interv runs */
+/* batched vs single-row interv runs: the same products, f32 sums in other
+ * orders (batch 1 runs 4-accumulator dots, batches from 5 the batch-vectorised
+ * GEMM); measured up to 1.03e-5 (neox-sequential), most fixtures < 4e-6 */
+#define TOL_BATCH 3e-5f
 
 typedef struct fixture {
     const char *name;
