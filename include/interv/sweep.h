@@ -33,6 +33,8 @@
  *   prompt_template prompting template with {concept}         ["Let's talk about {concept}. "]
  *   judge           judge model path (coherence)                          [none: not measured]
  *   judge_template  judge instruction file with {prompt} and {continuation}
+ *   compute         f32 | bf16: how the swept models multiply
+ *                   (iv_model_set_compute; bf16 needs AVX512-BF16)       [f32]
  */
 #ifndef INTERV_SWEEP_H
 #define INTERV_SWEEP_H
@@ -58,6 +60,7 @@ typedef struct iv_sweep_config {
     int max_new, batch, sae_k, sae_d, sae_steps, lens_steps;
     unsigned long seed;
     iv_protocol protocol;                                /* protocol = interv | paper */
+    int compute;                                         /* iv_compute: compute = f32 | bf16 */
 } iv_sweep_config;
 
 int iv_sweep_config_load(const char *path, iv_sweep_config *c, iv_err *err);

@@ -1,6 +1,7 @@
 /* The sweep config reader: `key = value` lines, # comments, whitespace lists. */
 #include "interv/sweep.h"
 #include "interv/io.h"
+#include "interv/kernels.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -171,6 +172,14 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
             else SET_STR(pairs);
         }
         else if (!strcmp(key, "protocol")) bad = iv_protocol_parse(val, &c->protocol);
+        else if (!strcmp(key, "compute")) {
+            int cm = iv_compute_parse(val);
+            if (cm < 0) bad = 1;
+            else if (cm == IV_COMPUTE_BF16 && !iv_kernels_bf16())
+                rc = iv_errf(err, "%s:%d: compute = bf16 is unavailable: it needs AVX512-BF16, which this CPU (or "
+                             "IV_ISA) does not give", name, lineno);
+            else c->compute = cm;
+        }
         else if (!strcmp(key, "corpus")) SET_STR(corpus);
         else if (!strcmp(key, "heldout")) SET_STR(heldout);
         else if (!strcmp(key, "judge")) SET_STR(judge);

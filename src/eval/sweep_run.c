@@ -448,6 +448,7 @@ static int use_model(sweep *s, int mi, iv_err *err) {
     const char *path = s->c->models[mi];
     if (iv_model_load(path, NULL, &s->m, err) != 0) return -1;
     s->mi = mi;
+    if (s->c->compute != IV_COMPUTE_F32 && iv_model_set_compute(s->m, (iv_compute)s->c->compute, err) != 0) return -1;
     if (!s->m->tok) return iv_errf(err, "%s: no tokenizer found beside the model", path);
     for (int l = 0; l < s->c->n_layers; l++)
         if (s->c->layers[l] >= s->m->cfg.n_layers)
