@@ -15,7 +15,9 @@
  *      small bf16 in f32 and bf16 compute, steps of the configurations
  *      interleaved.
  * Every measurement of 1-4 at 1 thread and at all CPUs.  Prints markdown tables.
- * Usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only NAME] [--threads N]
+ * Usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only NAME] [--threads N] [--compute f32|bf16]
+ *   --compute: only that compute mode in the model rows (default: f32, and
+ *   bf16 too for bf16 weights where the CPU has AVX512-BF16)
  *   --only: gpt2-f32, gpt2-bf16, llama or stories15m (one model, for profiling;
  *   the GPT-2 ones with the sweep), or sweep (the sweep alone)
  * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
@@ -422,15 +424,27 @@ int main(int argc, char **argv) {
     }
     int no1b = 0, nolin = 0, nosweep = 0, maxt = omp_get_num_procs();
     const char *only = NULL;
+    int only_cm = -1; /* --compute: -1 both */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-1b")) no1b = 1;
         else if (!strcmp(argv[i], "--no-linear")) nolin = 1;
         else if (!strcmp(argv[i], "--no-sweep")) nosweep = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) maxt = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--help")) {
+        else if (!strcmp(argv[i], "--compute") && i + 1 < argc) {
+            only_cm = iv_compute_parse(argv[++i]);
+            if (only_cm < 0) {
+                fprintf(stderr, "bench_model: --compute: expected f32 or bf16, got '%s'\n", argv[i]);
+                return 2;
+            }
+            if (only_cm == IV_COMPUTE_BF16 && !iv_kernels_bf16()) {
+                fprintf(stderr, "bench_model: --compute bf16 is unavailable: it needs AVX512-BF16, which this CPU "
+                                "(or IV_ISA) does not give\n");
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--help")) {
             printf("usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only gpt2-f32|gpt2-bf16|llama|stories15m|sweep] "
-                   "[--threads N]\n");
+                   "[--threads N] [--compute f32|bf16]\n");
             return 0;
         } else {
             fprintf(stderr, "bench_model: unknown argument %s\n", argv[i]);
@@ -508,7 +522,7 @@ int main(int argc, char **argv) {
         int large = sh->arch == IV_ARCH_LLAMA && sh->d > 1024;
         /* bf16 weights: f32 compute, then bf16 compute where the CPU has it */
         for (int cm = 0; cm < (sh->dt == IV_BF16 && bf ? 2 : 1); cm++)
-            for (int i = 0; i < nth; i++) {
+            for (int i = 0; i < nth && (only_cm < 0 || only_cm == cm); i++) {
                 mresult res;
                 r.m.compute = cm ? IV_COMPUTE_BF16 : IV_COMPUTE_F32;
                 /* repetitions: prefill, batch-1 steps, batch-32 steps (see budget) */
