@@ -152,7 +152,6 @@ static int run_pairs(const args *a, iv_model *m, progress *pg) {
         iv_probe_opts o = iv_probe_defaults();
         o.layer = (int)a->layer; o.seed = (uint64_t)a->seed; o.act = act;
         o.protocol = a->protocol;
-        if (o.protocol == IV_PROTOCOL_PAPER) o.l1 = 0.3f; /* recorded in the metadata */
         if (a->steps > 0) o.steps = (int)a->steps;
         if (a->have_lr) o.lr = (float)a->lr;
         if (a->have_l1) o.l1 = (float)a->l1;

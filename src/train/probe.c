@@ -149,7 +149,7 @@ int iv_probe_save(const char *path, const iv_probe *p, int layer, const char *co
     snprintf(sd, sizeof sd, "%d", p->dim);
     snprintf(a1, sizeof a1, "%.4f", p->train_acc);
     snprintf(a2, sizeof a2, "%.4f", p->test_acc);
-    snprintf(sl1, sizeof sl1, "%g", l1);
+    snprintf(sl1, sizeof sl1, "%g", p->protocol == IV_PROTOCOL_PAPER ? 0.3 : l1); /* the recipe's own */
     const char *meta[] = {"interv_method", "probe", "layer", sl, "d_model", sd,
                           "concept", concept ? concept : "", "train_acc", a1, "test_acc", a2,
                           "l1", sl1, "weight_acts_on", "raw", "protocol", iv_protocol_name(p->protocol)};
