@@ -5,18 +5,14 @@
  * accumulation is f32 as in the default path; only x is rounded.
  *
  * Activations are rounded once per call into pairs (one 32-bit word holds
- * inputs 2k and 2k+1).  Two shapes of kernel:
- *  - dots: small batches.  A row of W is loaded 32 inputs at a time and
- *    multiplied against each batch row's pairs (all lanes useful), then
- *    reduced.  W is read once for up to 16 batch rows.
- *  - rows: batches of 16 and more.  The pairs are transposed to
- *    [pair][32 batch rows] (pack_xt's layout on 32-bit words) and one word
- *    of W (a pair of inputs of one output row) is broadcast against two
- *    vectors of batch rows: a 12-row x 32-batch register tile, as in
- *    gemm_rows_avx512.c, but with no widening of W at all.
- * On the CPU measured here vdpbf16ps retires one per two cycles (FMA: two
- * per cycle), so its peak is half the f32 FMA peak in flops; the gain over
- * the default path comes from doing no widening and moving half the bytes. */
+ * inputs 2k and 2k+1).  The dots kernel serves batch 1 (and every small
+ * batch where AMX is missing): a row of W is loaded 32 inputs at a time and
+ * multiplied against each batch row's pairs (every lane useful), then
+ * reduced; W is read once for up to 16 batch rows.  Batched products go to
+ * the AMX tiles (gemm_bf16_amx.c): on the CPU measured here vdpbf16ps
+ * retires one per two cycles against two f32 FMAs per cycle, so a batched
+ * vdpbf16ps tile (the f32 gemm_rows tile with W broadcast in pairs) ran at
+ * 0.65x the default f32 path and was dropped. */
 #include "avx512_load.h"
 #include <string.h>
 
@@ -38,15 +34,6 @@ TBF void ivk_bf16_round_rows(uint32_t *xr, int64_t ldr, const float *x, int64_t 
             _mm256_mask_storeu_epi16(d + k, (__mmask16)((1u << ne) - 1), h);
         }
     }
-}
-
-/* One word of W: the pair of inputs 2p, 2p+1 of a row (the last pair of an
- * odd row holds one weight and a 0). */
-TBF static inline __m512bh wpair(const uint16_t *row, int64_t p, int64_t in) {
-    uint32_t v;
-    if (2 * p + 1 < in) memcpy(&v, row + 2 * p, 4);
-    else v = row[2 * p];
-    return (__m512bh)_mm512_set1_epi32((int)v);
 }
 
 /* ---- small batches ---------------------------------------------------------- */
