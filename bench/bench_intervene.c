@@ -12,7 +12,9 @@
  * written to a temporary folder.
  * Usage: bench_intervene [--method logit|tuned|sae|steering|all] [--threads 2]
  *        [--prompts 210] [--new 30] [--batch 32] [--reps 2] [--b1-steps 40]
- *        [--layer 9] [--bf16] [--no-batched] [--no-b1]
+ *        [--layer 9] [--bf16] [--compute bf16] [--no-batched] [--no-b1]
+ *   --bf16: bf16 weights (widened to f32); --compute bf16: iv_model_set_compute
+ *   (bf16 weights and bf16 products, the lens's z product too)
  * OPENBLAS_CORETYPE is removed by re-executing once, as bench_model does. */
 #include "interv/kernels.h"
 #include "interv/method.h"
@@ -192,37 +194,46 @@ static int cmp_d(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static int bench_b1(const iv_model *m, const iv_hooks *h, int steps, double *clean_ms, double *edit_ms) {
+/* Decode steps at batch `batch` (each row a 16-token prompt first), alternating
+ * clean and edit on the same state; median seconds per step of each. */
+static int bench_steps(const iv_model *m, const iv_hooks *h, int batch, int steps, double *clean_s,
+                       double *edit_s) {
     iv_err err;
     int V = m->cfg.vocab_size;
-    iv_state *s = iv_state_new(m, 1, 16 + 2 * steps + 2, &err);
-    float *lg = malloc((size_t)V * sizeof(float));
+    iv_state *s = iv_state_new(m, batch, 16 + 2 * steps + 2, &err);
+    float *lg = malloc((size_t)batch * V * sizeof(float));
     double *tc = malloc(sizeof(double) * (size_t)steps), *te = malloc(sizeof(double) * (size_t)steps);
-    if (!s || !lg || !tc || !te) return -1;
-    int32_t pr[16];
-    for (int i = 0; i < 16; i++) pr[i] = (int32_t)((i * 7919 + 13) % V);
-    const int32_t *rows[1] = {pr};
-    int n[1] = {16};
-    if (iv_forward(m, s, rows, n, NULL, lg, NULL, &err)) return -1;
-    for (int k = 0; k < 2 * steps; k++) {
-        int32_t tk = (int32_t)((k * 31 + 5) % V);
-        const int32_t *one[1] = {&tk};
-        int n1[1] = {1};
-        double t0 = now();
-        if (iv_forward(m, s, one, n1, (k & 1) ? h : NULL, lg, NULL, &err)) {
-            fprintf(stderr, "bench_intervene: %s\n", err.msg);
-            return -1;
+    int32_t *pr = malloc(sizeof(int32_t) * 16 * (size_t)batch), *tk = malloc(sizeof(int32_t) * (size_t)batch);
+    const int32_t **rows = malloc(sizeof *rows * (size_t)batch);
+    int *n = malloc(sizeof(int) * (size_t)batch);
+    if (!s || !lg || !tc || !te || !pr || !tk || !rows || !n) return -1;
+    for (int b = 0; b < batch; b++) {
+        for (int i = 0; i < 16; i++) pr[b * 16 + i] = (int32_t)((i * 7919 + b * 104729 + 13) % V);
+        rows[b] = pr + b * 16;
+        n[b] = 16;
+    }
+    int rc = iv_forward(m, s, rows, n, NULL, lg, NULL, &err);
+    for (int k = 0; k < 2 * steps && !rc; k++) {
+        for (int b = 0; b < batch; b++) {
+            tk[b] = (int32_t)((k * 31 + b * 17 + 5) % V);
+            rows[b] = tk + b;
+            n[b] = 1;
         }
+        double t0 = now();
+        rc = iv_forward(m, s, rows, n, (k & 1) ? h : NULL, lg, NULL, &err);
         double dt = now() - t0;
         if (k & 1) te[k / 2] = dt; else tc[k / 2] = dt;
     }
-    qsort(tc, (size_t)steps, sizeof *tc, cmp_d);
-    qsort(te, (size_t)steps, sizeof *te, cmp_d);
-    *clean_ms = tc[steps / 2] * 1e3;
-    *edit_ms = te[steps / 2] * 1e3;
+    if (rc) fprintf(stderr, "bench_intervene: %s\n", err.msg);
+    else {
+        qsort(tc, (size_t)steps, sizeof *tc, cmp_d);
+        qsort(te, (size_t)steps, sizeof *te, cmp_d);
+        *clean_s = tc[steps / 2];
+        *edit_s = te[steps / 2];
+    }
     iv_state_free(s);
-    free(lg); free(tc); free(te);
-    return 0;
+    free(lg); free(tc); free(te); free(pr); free(tk); free(rows); free(n);
+    return rc;
 }
 
 int main(int argc, char **argv) {
@@ -233,7 +244,7 @@ int main(int argc, char **argv) {
         execv("/proc/self/exe", argv);
     }
     const char *method = "logit";
-    int nt = 2, P = 210, N = 30, B = 32, reps = 2, b1steps = 40, layer = 9, bf16 = 0, nobatch = 0, nob1 = 0;
+    int nt = 2, P = 210, N = 30, B = 32, reps = 2, b1steps = 40, layer = 9, bf16 = 0, nobatch = 0, nob1 = 0, cbf16 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--method") && v) method = argv[++i];
@@ -245,12 +256,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--b1-steps") && v) b1steps = atoi(argv[++i]);
         else if (!strcmp(a, "--layer") && v) layer = atoi(argv[++i]);
         else if (!strcmp(a, "--bf16")) bf16 = 1;
+        else if (!strcmp(a, "--compute") && v) cbf16 = !strcmp(argv[++i], "bf16");
         else if (!strcmp(a, "--no-batched")) nobatch = 1;
         else if (!strcmp(a, "--no-b1")) nob1 = 1;
         else {
             fprintf(stderr, "usage: bench_intervene [--method logit|tuned|sae|steering|all] [--threads N] "
                             "[--prompts P] [--new N] [--batch B] [--reps R] [--b1-steps S] [--layer L] "
-                            "[--bf16] [--no-batched] [--no-b1]\n");
+                            "[--bf16] [--compute f32|bf16] [--no-batched] [--no-b1]\n");
             return strcmp(a, "--help") ? 2 : 0;
         }
     }
@@ -258,6 +270,10 @@ int main(int argc, char **argv) {
     iv_kernels_set_threads(nt);
     rmodel r;
     if (build(&r, bf16 ? IV_BF16 : IV_F32)) { fprintf(stderr, "bench_intervene: out of memory\n"); return 1; }
+    if (cbf16) {
+        iv_err e;
+        if (iv_model_set_compute(&r.m, IV_COMPUTE_BF16, &e)) { fprintf(stderr, "bench_intervene: %s\n", e.msg); return 1; }
+    }
     const iv_model *m = &r.m;
     char tmp[] = "/tmp/bench_intervene.XXXXXX";
     if (!mkdtemp(tmp)) { perror("mkdtemp"); return 1; }
@@ -271,12 +287,15 @@ int main(int argc, char **argv) {
         for (int i = 0; i < pl[p]; i++) pr[p][i] = (int32_t)(rng_next(&seed) % (uint64_t)m->cfg.vocab_size);
     }
     static const int32_t tgt[2] = {1000, 20000};
-    printf("## bench_intervene: GPT-2 small shape, %s, %d threads%s\n\n", bf16 ? "BF16" : "F32", nt,
+    printf("## bench_intervene: GPT-2 small shape, %s weights, %s compute, %d threads%s\n\n", bf16 ? "BF16" : "F32",
+           cbf16 ? "bf16" : "f32", nt,
            getenv("IV_BENCH_REEXEC") ? " (re-executed with OPENBLAS_CORETYPE unset)" : "");
-    printf("batched: %d prompts x %d new tokens, batch %d, best of %d interleaved runs; "
-           "batch 1: median of %d alternating steps\n\n", P, N, B, reps, b1steps);
-    printf("| method (edit, layer %d) | clean tok/s | edit tok/s | edit/clean | B=1 clean ms | B=1 edit ms | edit/clean |\n"
-           "|---|---|---|---|---|---|---|\n", layer);
+    printf("workload: %d prompts (4..19 tokens) x %d new tokens through iv_generate at batch %d, best of %d "
+           "runs, clean and edit alternating; steps: decode steps at batch %d and 1 (16-token prompts), "
+           "clean and edit alternating step by step, median of %d each\n\n", P, N, B, reps, B, b1steps);
+    printf("| method (edit, layer %d) | workload clean tok/s | edit tok/s | edit/clean | B=%d step clean tok/s | "
+           "edit tok/s | edit/clean | B=1 clean ms | B=1 edit ms | edit/clean |\n"
+           "|---|---|---|---|---|---|---|---|---|---|\n", layer, B);
     const char *all[] = {"logit", "tuned", "sae", "steering"};
     int rc = 0;
     for (int k = 0; k < 4 && !rc; k++) {
@@ -307,7 +326,7 @@ int main(int argc, char **argv) {
         iv_hooks h = {.n = 0};
         if (iv_method_install(mm, &h, &err)) { fprintf(stderr, "bench_intervene: %s\n", err.msg); rc = 1; }
         probe_ctx pc = {tgt, 2, 0};
-        double bc = 0, be = 0, c1 = 0, e1 = 0;
+        double bc = 0, be = 0, c1 = 0, e1 = 0, cb = 0, eb = 0;
         for (int rep = 0; rep < reps && !rc && !nobatch; rep++) {
             double c = gen_once(m, pr, pl, P, N, B, NULL, &pc);
             double e = gen_once(m, pr, pl, P, N, B, &h, &pc);
@@ -315,10 +334,12 @@ int main(int argc, char **argv) {
             if (c > bc) bc = c;
             if (e > be) be = e;
         }
-        if (!rc && !nob1 && bench_b1(m, &h, b1steps, &c1, &e1)) rc = 1;
+        if (!rc && bench_steps(m, &h, B, b1steps, &cb, &eb)) rc = 1;
+        if (!rc && !nob1 && bench_steps(m, &h, 1, b1steps, &c1, &e1)) rc = 1;
         if (!rc)
-            printf("| %s | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", all[k], bc, be, bc > 0 ? be / bc : 0,
-                   c1, e1, c1 > 0 ? e1 / c1 : 0);
+            printf("| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", all[k], bc, be,
+                   bc > 0 ? be / bc : 0, cb > 0 ? B / cb : 0, eb > 0 ? B / eb : 0, eb > 0 ? cb / eb : 0,
+                   c1 * 1e3, e1 * 1e3, c1 > 0 ? e1 / c1 : 0);
         fflush(stdout);
         iv_method_free(mm);
     }

@@ -177,6 +177,15 @@ static int z_chunk(int V, int n) {
     return c < n ? (int)c : n;
 }
 
+/* max_j z[j]: a max reduction the compiler may vectorise (the maximum does
+ * not depend on the order, so the result is the scalar loop's). */
+static float row_max(const float *z, int n) {
+    float m = z[0];
+#pragma omp simd reduction(max : m)
+    for (int j = 1; j < n; j++) m = z[j] > m ? z[j] : m;
+    return m;
+}
+
 /* The edit's target moves for n rows: dl[r, t] = a w_t max_j z_rj - z_rt, with
  * z = W_U u from one [rows, d] x [d, V] product per chunk of rows; only the
  * row maxima and the target logits are kept.  u: [n, d] doubles; dl: [n, n_tgt]. */
@@ -189,13 +198,12 @@ static int edit_deltas(const iv_method *mm, const ivm_lens *L, const double *u, 
     for (int r0 = 0; r0 < n; r0 += cz) {
         int nr = n - r0 < cz ? n - r0 : cz;
         for (size_t k = 0; k < (size_t)nr * d; k++) uf[k] = (float)u[(size_t)r0 * d + k];
-        iv_linear(z, uf, nr, &mm->m->w.lm_head, NULL);
+        if (mm->m->compute == IV_COMPUTE_BF16) iv_linear_bf16(z, uf, nr, &mm->m->w.lm_head, NULL); /* as the model multiplies */
+        else iv_linear(z, uf, nr, &mm->m->w.lm_head, NULL);
 #pragma omp parallel for schedule(static) if (nr > 1)
         for (int r = 0; r < nr; r++) {
             const float *zr = z + (size_t)r * V;
-            float zmax = zr[0];
-            for (int j = 1; j < V; j++)
-                if (zr[j] > zmax) zmax = zr[j];
+            float zmax = row_max(zr, V);
             for (int t = 0; t < nt; t++)
                 dl[(size_t)(r0 + r) * nt + t] = (double)mm->alpha * mm->tgt_w[t] * zmax - zr[mm->tgt_ids[t]];
         }
