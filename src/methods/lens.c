@@ -20,7 +20,7 @@ typedef struct norm_stats {
     double mean, scale;  /* LayerNorm: mean, std; RMSNorm: 0, rms */
 } norm_stats;
 
-static int is_layernorm(const iv_model *m) { return m->cfg.arch == IV_ARCH_GPT2; }
+static int is_layernorm(const iv_model *m) { return iv_cfg_layernorm(&m->cfg); } /* GPT-2, GPT-NeoX */
 
 static void norm_fwd(const iv_model *m, double *y, int d, norm_stats *s) {
     const float *g = m->w.final_norm_w, *b = m->w.final_norm_b;
