@@ -267,6 +267,8 @@ def bad_saes(rng):
     bad("rescale-zero-row", cfg_v6("topk", dict(small, k=2, rescale_acts_by_decoder_norm=True)),
         zero_row, ["rescale_acts_by_decoder_norm", "decoder row 2"])
     bad("topk-no-k", cfg_v6("topk", small), plain, ["topk SAE needs an integer k"])
+    bad("apply-b-dec-string", cfg_v5("standard", dict(small, apply_b_dec_to_input="yes")), plain,
+        ["apply_b_dec_to_input must be true or false"])
     bad("center-writing-weights",
         cfg_v5("standard", dict(small, model_from_pretrained_kwargs={"center_writing_weights": True})),
         plain, ["center_writing_weights"])
@@ -330,6 +332,7 @@ def tuned_fixtures(rng, x, expect, manifest):
     bad("tuned-bias-false-has-bias", {}, both, ['"bias": false', "params.pt"])
     bad("tuned-bias-true-no-bias", {"bias": True}, weights, ['"bias": true', "params.pt"])
     bad("tuned-d-model", {"d_model": 16, "bias": True}, both, ["d_model 16"])
+    bad("tuned-num-layers", {"num_hidden_layers": 5, "bias": True}, both, ["num_hidden_layers 5"])
 
 
 def write_cv_gguf(path, dirs):
