@@ -318,6 +318,40 @@ def fixtures():
     return out
 
 
+def gemma3_mm(rng):
+    """A Gemma3ForConditionalGeneration folder (the multimodal wrapper) whose
+    text_config leaves out num_attention_heads and num_key_value_heads, as the
+    hub's files do (Gemma3TextConfig: 8 and 4), with the language model's
+    tensors under "language_model.model." and a vision tower interv skips."""
+    tc = {"model_type": "gemma3_text", "hidden_size": 48, "intermediate_size": 64, "head_dim": 8,
+          "num_hidden_layers": 2, "sliding_window": 3, "sliding_window_pattern": 2, "rope_theta": 500.0,
+          "rope_local_base_freq": 20.0, "rope_scaling": {"rope_type": "linear", "factor": 4.0},
+          "query_pre_attn_scalar": 8, "vocab_size": 96, "max_position_embeddings": 64}
+    ref = dict(tc, architectures=["Gemma3ForCausalLM"], num_attention_heads=8, num_key_value_heads=4)
+    c = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "text_config": tc,
+         "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 8}, "mm_tokens_per_image": 256,
+         "boi_token_index": 90, "eoi_token_index": 91, "image_token_index": 92, "eos_token_id": [1, 2],
+         "initializer_range": 0.02}
+    W = {k: np.float32(v) for k, v in make_decoder(rng, ref).items()}
+
+    def write(folder, c, W, dtype):
+        P = {"language_model." + k: v for k, v in W.items()}
+        P["vision_tower.vision_model.post_layernorm.weight"] = np.ones(8, dtype=np.float32)  # not read
+        mf.write_safetensors(os.path.join(folder, "model.safetensors"), P, dtype, {"format": "pt"})
+
+    toks = rng.integers(0, tc["vocab_size"], T_SEQ)
+    hv = np.float32(rng.normal(0, 1.0, tc["hidden_size"]))
+    nz = float(np.float32(math.sqrt(tc["hidden_size"])))
+    cap = []
+    decoder_forward(mf.t64(W), ref, toks, capture=cap, normalizer=nz)
+    extra = {"resid_post": {"file": "resid.bin", "layers": len(cap)}}
+    cl, hk, _ = mf.emit("gemma3-mm", c, W, "F32", write, decoder_forward, toks, hv, extra=extra,
+                        fwd_kw={"normalizer": nz}, ref_cfg=ref)
+    mf.write_f32(os.path.join(mf.OUT, "gemma3-mm", "resid.bin"), torch.stack(cap).numpy())
+    print("%-18s logits |max| %.3g; hook change %.3g" % ("gemma3-mm", cl.abs().max().item(),
+                                                         (hk - cl).abs().max().item()))
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     os.chdir(root)
@@ -347,6 +381,7 @@ def main():
             if alt is not None and dt == "F32":
                 msg += "; variant changes logits by %.3g" % (fwd(Wref, alt, toks, **kw) - cl).abs().max().item()
             print(msg)
+    gemma3_mm(rng)
     return 0
 
 

@@ -338,14 +338,17 @@ static void neox(rd *r, iv_config *c) {
     rope(r, c, ROPE_NEOX, &r->prf);
 }
 
-/* Gemma3TextConfig / Gemma3ForCausalLM (modeling_gemma3.py), text only. */
-static void gemma3(rd *r, iv_config *c) {
+/* Gemma3TextConfig / Gemma3ForCausalLM (modeling_gemma3.py), text only.
+ * mm: the text_config of a Gemma3ForConditionalGeneration folder, which the
+ * hub's files write sparsely: absent sizes take Gemma3TextConfig's defaults
+ * there, as transformers fills them. */
+static void gemma3(rd *r, iv_config *c, int mm) {
     json_t *o = r->o;
     c->arch = IV_ARCH_GEMMA3;
-    c->dim = get_int(o, "hidden_size", -1);
-    c->hidden_dim = get_int(o, "intermediate_size", -1);
-    c->n_layers = get_int(o, "num_hidden_layers", -1);
-    c->n_heads = get_int(o, "num_attention_heads", -1);
+    c->dim = get_int(o, "hidden_size", mm ? 2304 : -1);
+    c->hidden_dim = get_int(o, "intermediate_size", mm ? 9216 : -1);
+    c->n_layers = get_int(o, "num_hidden_layers", mm ? 26 : -1);
+    c->n_heads = get_int(o, "num_attention_heads", mm ? 8 : -1);
     c->n_kv_heads = get_int(o, "num_key_value_heads", 4);
     c->head_dim = get_int(o, "head_dim", 256);
     c->max_seq = get_int(o, "max_position_embeddings", 131072);
@@ -388,7 +391,7 @@ int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
         static const char *mts[][2] = {{"qwen2", "Qwen2ForCausalLM"}, {"qwen3", "Qwen3ForCausalLM"},
                                        {"mistral", "MistralForCausalLM"}, {"gpt_neox", "GPTNeoXForCausalLM"},
                                        {"olmo2", "Olmo2ForCausalLM"}, {"phi3", "Phi3ForCausalLM"},
-                                       {"gemma3_text", "Gemma3ForCausalLM"}};
+                                       {"gemma3_text", "Gemma3ForCausalLM"}, {"gemma3", "Gemma3ForConditionalGeneration"}};
         for (size_t i = 0; mt && !arch && i < sizeof mts / sizeof mts[0]; i++)
             if (!strcmp(mt, mts[i][0])) arch = mts[i][1];
     }
@@ -407,11 +410,19 @@ int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
     else if (!strcmp(arch, "Olmo2ForCausalLM")) llama_family(&r, c, IV_ARCH_OLMO2);
     else if (!strcmp(arch, "Phi3ForCausalLM")) llama_family(&r, c, IV_ARCH_PHI3);
     else if (!strcmp(arch, "GPTNeoXForCausalLM")) neox(&r, c);
-    else if (!strcmp(arch, "Gemma3ForCausalLM")) gemma3(&r, c);
+    else if (!strcmp(arch, "Gemma3ForCausalLM")) gemma3(&r, c, 0);
+    else if (!strcmp(arch, "Gemma3ForConditionalGeneration")) { /* its language model, text only */
+        json_t *tc = json_object_get(root, "text_config");
+        if (!json_is_object(tc)) { iv_errf(err, "%s: Gemma3ForConditionalGeneration without a text_config object", path); goto done; }
+        if (!flag(&r, "tie_word_embeddings", 1)) refuse(&r, "tie_word_embeddings", json_object_get(root, "tie_word_embeddings"), "tied head only");
+        r.o = tc;
+        gemma3(&r, c, 1);
+        if (!c->tied_embeddings) refuse(&r, "text_config.tie_word_embeddings", json_object_get(tc, "tie_word_embeddings"), "tied head only");
+    }
     else {
         iv_errf(err, "%s: architecture %s is not supported (GPT2LMHeadModel, LlamaForCausalLM, Gemma2ForCausalLM, "
                 "Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, GPTNeoXForCausalLM, Olmo2ForCausalLM, "
-                "Phi3ForCausalLM, Gemma3ForCausalLM)", path, arch);
+                "Phi3ForCausalLM, Gemma3ForCausalLM, Gemma3ForConditionalGeneration (text))", path, arch);
         goto done;
     }
     if (r.bad) goto done;
@@ -427,7 +438,7 @@ int iv_hf_config(iv_config *c, const char *path, iv_err *err) {
         json_decref(v);
         goto done;
     }
-    c->vocab_size = get_int(root, "vocab_size", -1);
+    c->vocab_size = get_int(r.o, "vocab_size", r.o != root ? 262208 : -1); /* r.o: Gemma-3's text_config */
     if (c->dim <= 0 || c->hidden_dim <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->n_kv_heads <= 0 ||
         c->head_dim <= 0 || c->vocab_size <= 0 || c->max_seq <= 0 || c->n_heads % c->n_kv_heads ||
         c->head_dim % 2 || c->dim > 1 << 16 || c->n_layers > 1024 || c->n_heads > 4096 || c->head_dim > 4096 ||

@@ -208,13 +208,21 @@ static void load_llama_like(ctx *c) {
     float add = gemma ? 1.f : 0.f;
     int64_t d = cf->dim, hd = cf->hidden_dim, q = (int64_t)cf->n_heads * cf->head_dim,
             kv = (int64_t)cf->n_kv_heads * cf->head_dim;
-    c->prefix = "model.";
+    /* Gemma-3's multimodal folders keep the language model under its own prefix
+     * (transformers 4.50 "language_model.model.", later "model.language_model.") */
+    const char *pre = "model.";
+    static const char *const mm[] = {"language_model.model.", "model.language_model."};
+    for (int i = 0; cf->arch == IV_ARCH_GEMMA3 && i < 2; i++) {
+        c->prefix = mm[i];
+        if (find(c, "embed_tokens.weight", 0)) pre = mm[i];
+    }
+    c->prefix = pre;
     w->tok_emb = linear(c, "embed_tokens.weight", cf->vocab_size, d, 1);
     w->final_norm_w = vec(c, "norm.weight", d, add, 1);
     c->prefix = "";
     if (!cf->tied_embeddings) w->lm_head = linear(c, "lm_head.weight", cf->vocab_size, d, 1);
     else w->lm_head = w->tok_emb;
-    c->prefix = "model.";
+    c->prefix = pre;
     char n[128];
     for (int l = 0; l < cf->n_layers && !c->bad; l++) {
         iv_layer_weights *lw = &w->layers[l];

@@ -259,6 +259,17 @@ static void test_zoo_keys(void **state) {
     assert_float_equal(c.rope_local_theta, 20.f, 0);
     assert_float_equal(c.rope_theta, 300.f, 0);
     assert_float_equal(c.rope_linear_factor, 8.f, 0);
+    /* Gemma3ForConditionalGeneration: its text_config, sparse as on the hub (Gemma3TextConfig's sizes fill in) */
+    accept("{\"architectures\":[\"Gemma3ForConditionalGeneration\"],\"vocab_size\":7,\"text_config\":{"
+           "\"hidden_size\":2560,\"intermediate_size\":10240,\"num_hidden_layers\":34,\"sliding_window\":1024,"
+           "\"rope_scaling\":{\"factor\":8.0,\"rope_type\":\"linear\"}}}", &c);
+    assert_int_equal(c.arch, IV_ARCH_GEMMA3);
+    assert_int_equal(c.n_heads, 8);
+    assert_int_equal(c.n_kv_heads, 4);
+    assert_int_equal(c.vocab_size, 262208); /* the text model's, not the wrapper's */
+    assert_int_equal(c.sliding_window, 1024);
+    assert_float_equal(c.rope_linear_factor, 8.f, 0);
+    assert_true(iv_cfg_sliding(&c, 4) && !iv_cfg_sliding(&c, 5));
     /* model_type alone names the architecture */
     accept("{\"model_type\":\"qwen3\"," SIZES ",\"num_key_value_heads\":4}", &c);
     assert_int_equal(c.arch, IV_ARCH_QWEN3);
@@ -305,7 +316,10 @@ static void test_refused(void **state) {
            "rope_scaling.rope_type=\"dynamic\" is not supported");
     refuse(ZOO("Gemma3ForCausalLM") ",\"sliding_window_pattern\":0}", "sliding_window_pattern=0 is not supported");
     refuse(ZOO("Gemma3ForCausalLM") ",\"use_bidirectional_attention\":true}", "use_bidirectional_attention=true is not supported");
-    refuse(ZOO("Gemma3ForConditionalGeneration") "}", "architecture Gemma3ForConditionalGeneration is not supported");
+    refuse(ZOO("Gemma3ForConditionalGeneration") "}", "Gemma3ForConditionalGeneration without a text_config object");
+    refuse("{\"architectures\":[\"Gemma3ForConditionalGeneration\"],\"text_config\":{\"tie_word_embeddings\":false}}",
+           "text_config.tie_word_embeddings=false is not supported");
+    refuse("{\"architectures\":[\"PaliGemmaForConditionalGeneration\"]," SIZES "}", "architecture PaliGemmaForConditionalGeneration is not supported");
 }
 
 /* Every ACT2FN name interv accepts, against torch on fixed inputs (f32). */

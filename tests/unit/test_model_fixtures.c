@@ -82,6 +82,7 @@ static fixture FIX[] = {
     {.name = "phi3-bf16", .tol = TOL_BF16, .arch = IV_ARCH_PHI3},
     {.name = "gemma3", .tol = TOL_F32, .arch = IV_ARCH_GEMMA3}, /* local/global layers and rope bases, q/k norm */
     {.name = "gemma3-bf16", .tol = TOL_BF16, .arch = IV_ARCH_GEMMA3},
+    {.name = "gemma3-mm", .tol = TOL_F32, .arch = IV_ARCH_GEMMA3}, /* Gemma3ForConditionalGeneration's language model */
 };
 
 /* Reads exactly n little-endian f32 values from dir/name. */
@@ -515,7 +516,7 @@ int main(void) {
         FIX_TESTS(7), FIX_TESTS(8), FIX_TESTS(9), FIX_TESTS(10), FIX_TESTS(11), FIX_TESTS(12), FIX_TESTS(13),
         FIX_TESTS(14), FIX_TESTS(15), FIX_TESTS(16), FIX_TESTS(17), FIX_TESTS(18), FIX_TESTS(19), FIX_TESTS(20),
         FIX_TESTS(21), FIX_TESTS(22), FIX_TESTS(23), FIX_TESTS(24), FIX_TESTS(25), FIX_TESTS(26), FIX_TESTS(27),
-        FIX_TESTS(28), FIX_TESTS(29), FIX_TESTS(30), FIX_TESTS(31), FIX_TESTS(32),
+        FIX_TESTS(28), FIX_TESTS(29), FIX_TESTS(30), FIX_TESTS(31), FIX_TESTS(32), FIX_TESTS(33),
     };
     return cmocka_run_group_tests_name("model_fixtures", tests, NULL, NULL);
 }
