@@ -12,7 +12,7 @@
  * written to a temporary folder.
  * Usage: bench_intervene [--method logit|tuned|sae|steering|all] [--threads 2]
  *        [--prompts 210] [--new 30] [--batch 32] [--reps 2] [--b1-steps 40]
- *        [--layer 9] [--bf16] [--compute bf16] [--no-batched] [--no-b1]
+ *        [--layer 9] [--bf16] [--compute bf16] [--mode edit|bottleneck] [--no-batched] [--no-b1]
  *   --bf16: bf16 weights (widened to f32); --compute bf16: iv_model_set_compute
  *   (bf16 weights and bf16 products, the lens's z product too)
  * OPENBLAS_CORETYPE is removed by re-executing once, as bench_model does. */
@@ -245,6 +245,7 @@ int main(int argc, char **argv) {
     }
     const char *method = "logit";
     int nt = 2, P = 210, N = 30, B = 32, reps = 2, b1steps = 40, layer = 9, bf16 = 0, nobatch = 0, nob1 = 0, cbf16 = 0;
+    iv_method_mode mode = IV_MMODE_EDIT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--method") && v) method = argv[++i];
@@ -256,13 +257,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--b1-steps") && v) b1steps = atoi(argv[++i]);
         else if (!strcmp(a, "--layer") && v) layer = atoi(argv[++i]);
         else if (!strcmp(a, "--bf16")) bf16 = 1;
+        else if (!strcmp(a, "--mode") && v) { if (iv_method_mode_parse(argv[++i], &mode)) return 2; }
         else if (!strcmp(a, "--compute") && v) cbf16 = !strcmp(argv[++i], "bf16");
         else if (!strcmp(a, "--no-batched")) nobatch = 1;
         else if (!strcmp(a, "--no-b1")) nob1 = 1;
         else {
             fprintf(stderr, "usage: bench_intervene [--method logit|tuned|sae|steering|all] [--threads N] "
                             "[--prompts P] [--new N] [--batch B] [--reps R] [--b1-steps S] [--layer L] "
-                            "[--bf16] [--compute f32|bf16] [--no-batched] [--no-b1]\n");
+                            "[--bf16] [--compute f32|bf16] [--mode edit|bottleneck] [--no-batched] [--no-b1]\n");
             return strcmp(a, "--help") ? 2 : 0;
         }
     }
@@ -293,9 +295,9 @@ int main(int argc, char **argv) {
     printf("workload: %d prompts (4..19 tokens) x %d new tokens through iv_generate at batch %d, best of %d "
            "runs, clean and edit alternating; steps: decode steps at batch %d and 1 (16-token prompts), "
            "clean and edit alternating step by step, median of %d each\n\n", P, N, B, reps, B, b1steps);
-    printf("| method (edit, layer %d) | workload clean tok/s | edit tok/s | edit/clean | B=%d step clean tok/s | "
+    printf("| method (%s, layer %d) | workload clean tok/s | edit tok/s | edit/clean | B=%d step clean tok/s | "
            "edit tok/s | edit/clean | B=1 clean ms | B=1 edit ms | edit/clean |\n"
-           "|---|---|---|---|---|---|---|---|---|---|\n", layer, B);
+           "|---|---|---|---|---|---|---|---|---|---|\n", iv_method_mode_name(mode), layer, B);
     const char *all[] = {"logit", "tuned", "sae", "steering"};
     int rc = 0;
     for (int k = 0; k < 4 && !rc; k++) {
@@ -310,7 +312,7 @@ int main(int argc, char **argv) {
         iv_method_opts o = iv_method_defaults();
         iv_method_kind_parse(all[k], &o.kind);
         o.layer = layer;
-        o.mode = IV_MMODE_EDIT;
+        o.mode = mode;
         o.alpha = 4;
         o.target_ids = tgt;
         o.n_target_ids = 2;
