@@ -18,6 +18,10 @@
  *   pairs_dir       folder with CONCEPT.csv pairs files (= pairs DIR/{concept}.csv)
  *                                                [dir of concepts_file (or prompts)/concepts]
  *   protocol        interv | paper (DESIGN.md 3b; interv/protocol.h)        [interv]
+ *   artifact.METHOD given artifacts instead of training them, a path pattern with
+ *                   {concept} and {layer} (e.g. artifact.steering =
+ *                   vectors/{concept}_L{layer}.pt, artifact.sae = saes/L{layer},
+ *                   artifact.tuned = lens/); every file must exist at start  [train]
  *   corpus          text corpus for tuned lens and SAE training      (required for tuned/sae)
  *   heldout         held-out corpus for their evaluation                  [none]
  *   max_new         new tokens per prompt                                 [30]
@@ -61,12 +65,15 @@ typedef struct iv_sweep_config {
     unsigned long seed;
     iv_protocol protocol;                                /* protocol = interv | paper */
     int compute;                                         /* iv_compute: compute = f32 | bf16 */
+    char *artifact[IV_SWEEP_MAX_METHODS];                /* artifact.METHOD pattern, or NULL = train */
 } iv_sweep_config;
 
 int iv_sweep_config_load(const char *path, iv_sweep_config *c, iv_err *err);
 /* Parses config text; `name` is used in messages, base_dir resolves relative paths. */
 int iv_sweep_config_parse(const char *text, const char *name, const char *base_dir, iv_sweep_config *c, iv_err *err);
 void iv_sweep_config_free(iv_sweep_config *c);
+/* A pattern with {concept} and {layer} replaced (malloc'd). */
+char *iv_sweep_pattern(const char *pattern, const char *concept, int layer);
 /* The pairs file of a concept: the `pairs` pattern with {concept} replaced (malloc'd). */
 char *iv_sweep_pairs_path(const iv_sweep_config *c, const char *concept);
 /* The alpha grid used for a method. */

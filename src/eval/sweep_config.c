@@ -155,6 +155,12 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
                 bad = parse_alphas(w, nw, &c->alphas_m[k]);
                 if (bad) c->n_alphas_m[k] = 0;
             }
+        } else if (!strncmp(key, "artifact.", 9)) {
+            iv_method_kind k;
+            if (iv_method_kind_parse(key + 9, &k) != 0 ||
+                (k != IV_METHOD_TUNED && k != IV_METHOD_SAE && k != IV_METHOD_STEERING && k != IV_METHOD_PROBE))
+                rc = iv_errf(err, "%s:%d: '%s': artifacts exist for tuned, sae, steering and probe", name, lineno, key);
+            else { free(c->artifact[k]); c->artifact[k] = resolve(base, val); }
         } else if (!strcmp(key, "bottleneck")) bad = parse_bool(val, &c->bottleneck);
         else if (!strcmp(key, "keep_sae_error")) bad = parse_bool(val, &c->keep_sae_error);
         else if (!strcmp(key, "normed_lens")) bad = parse_bool(val, &c->normed);
@@ -210,7 +216,7 @@ int iv_sweep_config_parse(const char *text, const char *name, const char *base, 
         c->n_alphas = 4;
     }
     for (int i = 0; rc == 0 && i < c->n_methods; i++)
-        if ((c->methods[i] == IV_METHOD_TUNED || c->methods[i] == IV_METHOD_SAE) && !c->corpus)
+        if ((c->methods[i] == IV_METHOD_TUNED || c->methods[i] == IV_METHOD_SAE) && !c->corpus && !c->artifact[c->methods[i]])
             rc = iv_errf(err, "%s: method %s needs a training 'corpus'", name, iv_method_kind_name(c->methods[i]));
     if (rc == 0 && c->pairs && c->pairs_dir)
         rc = iv_errf(err, "%s: give either 'pairs' (a file pattern) or 'pairs_dir', not both", name);
@@ -243,10 +249,26 @@ void iv_sweep_config_free(iv_sweep_config *c) {
     free_words(c->models, c->n_models);
     free_words(c->concepts, c->n_concepts);
     free(c->layers); free(c->methods); free(c->alphas);
-    for (int k = 0; k < IV_SWEEP_MAX_METHODS; k++) free(c->alphas_m[k]);
+    for (int k = 0; k < IV_SWEEP_MAX_METHODS; k++) free(c->alphas_m[k]), free(c->artifact[k]);
     free(c->path); free(c->prompts); free(c->concepts_file); free(c->pairs_dir); free(c->pairs); free(c->corpus);
     free(c->heldout); free(c->judge); free(c->judge_template); free(c->prompt_template);
     memset(c, 0, sizeof *c);
+}
+
+char *iv_sweep_pattern(const char *pattern, const char *concept, int layer) {
+    char L[16];
+    snprintf(L, sizeof L, "%d", layer);
+    size_t cap = strlen(pattern) + 1, n = 0;
+    for (const char *q = pattern; (q = strchr(q, '{')); q++) cap += strlen(concept) + strlen(L);
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    for (const char *q = pattern; *q;) {
+        if (!strncmp(q, "{concept}", 9)) { n += (size_t)sprintf(out + n, "%s", concept); q += 9; }
+        else if (!strncmp(q, "{layer}", 7)) { n += (size_t)sprintf(out + n, "%s", L); q += 7; }
+        else out[n++] = *q++;
+    }
+    out[n] = 0;
+    return out;
 }
 
 char *iv_sweep_pairs_path(const iv_sweep_config *c, const char *concept) {

@@ -67,9 +67,11 @@ static int add_cell(builder *b, iv_cell cell) {
     return 0;
 }
 
-/* The artifact task a method needs at (model, layer, concept), added once. */
-static int artifact_task(builder *b, int model, iv_method_kind k, int layer, int concept) {
+/* The artifact task a method needs at (model, layer, concept), added once; none
+ * when the config gives the artifact (artifact.METHOD). */
+static int artifact_task(builder *b, const iv_sweep_config *c, int model, iv_method_kind k, int layer, int concept) {
     if (k != IV_METHOD_TUNED && k != IV_METHOD_SAE && k != IV_METHOD_STEERING && k != IV_METHOD_PROBE) return -1;
+    if (c->artifact[k]) return -1;
     int shared = k == IV_METHOD_TUNED || k == IV_METHOD_SAE;
     int L = k == IV_METHOD_TUNED ? -1 : layer, C = shared ? -1 : concept;
     for (int i = 0; i < b->p->n_tasks; i++) {
@@ -134,7 +136,7 @@ int iv_sweep_plan_build(const iv_sweep_config *c, iv_sweep_plan *p, iv_err *err)
                 iv_method_kind kk = c->methods[k];
                 char *kn = (char *)iv_method_kind_name(kk);
                 if (iv_sweep_has_bottleneck(c, kk)) { /* concept-independent round trip: one pass */
-                    int need = artifact_task(&b, mi, kk, layer, -1);
+                    int need = artifact_task(&b, c, mi, kk, layer, -1);
                     if (need == -2) { rc = -1; break; }
                     iv_sweep_task t = {IV_TASK_BOTTLENECK, mi, layer, kk, -1, 0, COST_PASS, need, 0, 0};
                     if (add_task(&b, t) < 0) { rc = -1; break; }
@@ -146,7 +148,7 @@ int iv_sweep_plan_build(const iv_sweep_config *c, iv_sweep_plan *p, iv_err *err)
                 const double *al = iv_sweep_alphas(c, kk, &na);
                 if (kk == IV_METHOD_PROMPTING) na = 1; /* no strength */
                 for (int ci = 0; ci < c->n_concepts && rc == 0; ci++) {
-                    int need = artifact_task(&b, mi, kk, layer, ci);
+                    int need = artifact_task(&b, c, mi, kk, layer, ci);
                     if (need == -2) { rc = -1; break; }
                     for (int a = 0; a < na && rc == 0; a++) {
                         double alpha = kk == IV_METHOD_PROMPTING ? 0 : al[a];

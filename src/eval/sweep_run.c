@@ -485,6 +485,12 @@ static int run_task(sweep *s, int ti, iv_err *err) {
         return train_artifact(s, m, t->method, t->layer, t->concept >= 0 ? concept : NULL, art, err);
     }
     if (t->needs >= 0) iv_sweep_artifact_path(s->c, &s->plan, s->out, &s->plan.t[t->needs], art, sizeof art);
+    else if (s->c->artifact[t->method]) { /* given by the config */
+        char *a = iv_sweep_pattern(s->c->artifact[t->method], concept, t->layer);
+        if (!a) return iv_errf(err, "out of memory");
+        snprintf(art, sizeof art, "%s", a);
+        free(a);
+    }
     gen_pass g = {0};
     int rc = 0;
     if (t->kind == IV_TASK_CLEAN) {
@@ -659,11 +665,24 @@ int iv_sweep_run_ex(const iv_sweep_config *c, const char *out_dir, const iv_swee
     }
     int needs_pairs = 0;
     for (int k = 0; k < c->n_methods; k++)
-        needs_pairs |= c->methods[k] == IV_METHOD_STEERING || c->methods[k] == IV_METHOD_PROBE;
+        needs_pairs |= (c->methods[k] == IV_METHOD_STEERING || c->methods[k] == IV_METHOD_PROBE) &&
+                       !c->artifact[c->methods[k]];
     for (int i = 0; rc == 0 && needs_pairs && i < c->n_concepts; i++) { /* pairs must exist before hours of work */
         iv_pair_set ps;
         if (load_pairs(&s, c->concepts[i], &ps, err) != 0) rc = -1;
         else iv_pairs_free(&ps);
+    }
+    for (int k = 0; rc == 0 && k < c->n_methods; k++) { /* given artifacts must exist before work starts */
+        const char *pat = c->artifact[c->methods[k]];
+        for (int i = 0; pat && rc == 0 && i < c->n_concepts; i++)
+            for (int l = 0; rc == 0 && l < c->n_layers; l++) {
+                char *a = iv_sweep_pattern(pat, c->concepts[i], c->layers[l]);
+                if (!a) rc = iv_errf(err, "out of memory");
+                else if (access(a, R_OK) != 0)
+                    rc = iv_errf(err, "%s: artifact.%s: %s: %s", c->path, iv_method_kind_name(c->methods[k]), a,
+                                 strerror(errno));
+                free(a);
+            }
     }
     /* keep a copy of the configuration with the results (`--status` reads it) */
     if (rc == 0) {

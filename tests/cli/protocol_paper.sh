@@ -79,6 +79,25 @@ grep -q "normed_lens" "$tmp/err" || fail "message: $(cat "$tmp/err")"
 sed 's/"ice cream"/"hot tea"/' "$tmp/paper.conf" > "$tmp/bad2.conf"
 "$INTERV" sweep --config "$tmp/bad2.conf" --out "$tmp/bad2" 2>"$tmp/err" && fail "missing pairs file accepted"
 grep -q "hot tea_pairs.csv" "$tmp/err" || fail "missing pairs message: $(cat "$tmp/err")"
+# the reference's own artifacts, given instead of trained: torch.save'd [1, d]
+# steering vectors and proj.0.* probe state dicts, one file per concept
+fix="$root/tests/fixtures/artifacts/steer"
+mkdir -p "$tmp/vec"
+for c in "big dog" "ice cream"; do
+  cp "$fix/steering_d64.pt" "$tmp/vec/${c}_steering.pt"; cp "$fix/probe_d64.pt" "$tmp/vec/${c}_probe.pt"
+done
+sed -e 's/^methods .*/methods = steering probe/' "$tmp/paper.conf" > "$tmp/given.conf"
+printf 'artifact.steering = %s\nartifact.probe = %s\n' "$tmp/vec/{concept}_steering.pt" "$tmp/vec/{concept}_probe.pt" >> "$tmp/given.conf"
+"$INTERV" sweep --config "$tmp/given.conf" --out "$tmp/given" --protocol paper 2>"$tmp/g.log" || { cat "$tmp/g.log"; fail "sweep with given artifacts"; }
+[ ! -d "$tmp/given/artifacts" ] || fail "given artifacts were trained again"
+[ "$(ls "$tmp/given/cells" | wc -l)" -eq 10 ] || fail "given artifacts: $(ls "$tmp/given/cells" | wc -l) cells, want 10"
+"$INTERV" run --model "$SHARED/models/stories260K/stories260K.bin" --prompts "$root/tests/data/paper/prompts.csv" \
+  --method steering --artifact "$tmp/vec/big dog_steering.pt" --concept "big dog" --layer 2 --alpha 8 --max-new 12 \
+  --batch 6 --protocol paper --out "$tmp/run.jsonl" 2>/dev/null || fail "run with the .pt vector"
+jq -r .continuation "$tmp/run.jsonl" | cmp -s - <(jq -r .continuation "$tmp/given/cells/"*steering_big-dog_a8_edit*) || fail "sweep and run differ on the given vector"
+sed 's/_steering.pt/_missing.pt/' "$tmp/given.conf" > "$tmp/given-bad.conf"
+"$INTERV" sweep --config "$tmp/given-bad.conf" --out "$tmp/gb" 2>"$tmp/err" && fail "a missing given artifact accepted"
+grep -q "artifact.steering: .*big dog_missing.pt" "$tmp/err" || fail "missing artifact message: $(cat "$tmp/err")"
 # a judge (stories260K itself: it does not answer with scores, so the mass is low
 # and each cell warns once): interv reads the expected score and records the
 # mass; paper reads the first digit of a greedy 2-token answer / 10 with its own
