@@ -96,6 +96,14 @@ static agg *aggregate(const iv_overview *ov, size_t *n_out) {
     return a;
 }
 
+/* One colour per method on every chart of the summary, whatever is present. */
+static int method_colour(const char *m) {
+    static const char *order[] = {"logit", "tuned", "sae", "steering", "probe", "prompting"};
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(m, order[i])) return i;
+    return 6;
+}
+
 /* Mean success (y) against mean fluency (x) at the chosen alpha, one point per
  * method, bottleneck diamonds and the clean star. */
 static int chart(FILE *h, const agg *a, size_t n, iv_protocol p, const char *model, int coh, iv_err *err) {
@@ -117,7 +125,7 @@ static int chart(FILE *h, const agg *a, size_t n, iv_protocol p, const char *mod
             size_t ll = strlen(a[i].method) + 32;
             if (!(lab[ns] = malloc(ll))) { rc = iv_errf(err, "report: out of memory"); goto out; }
             snprintf(lab[ns], ll, "%s L%d%s", a[i].method, a[i].layer, bn ? " bottleneck" : "");
-            s[ns] = (iv_series){lab[ns], px, py, 1, (int)i, bn ? 1 : 0, 0};
+            s[ns] = (iv_series){lab[ns], px, py, 1, method_colour(a[i].method), bn ? 1 : 0, 0};
             ns++;
         }
     }
