@@ -137,8 +137,11 @@ static int head_prepare(iv_judge *j, iv_err *err) {
         free(lg);
         if (rc != 0) return -1;
     }
-    const char *c = strrchr(t, '{'); /* the last placeholder */
-    c = c ? strchr(c, '}') + 1 : t;
+    const char *c = t; /* after the last placeholder */
+    for (const char *q = t; (q = strchr(q, '{')) != NULL; q++) {
+        if (!strncmp(q, "{prompt}", 8)) c = q + 8;
+        else if (!strncmp(q, "{continuation}", 14)) c = q + 14;
+    }
     int32_t *tail;
     if (iv_tok_encode(j->m->tok, c, strlen(c), 0, &tail, &n, err) != 0) return -1;
     free(tail);
