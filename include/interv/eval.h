@@ -429,6 +429,8 @@ typedef struct iv_cell {
     double alpha;
     iv_mode mode;
     iv_protocol protocol;      /* scoring and artifact recipes (interv by default) */
+    int bf16;                  /* 1: the model multiplied in bf16 (--compute bf16); ids end in
+                                  "_bf16", records say "compute": "bf16" */
 } iv_cell;
 
 /* A filesystem-safe, stable id: sanitised fields plus an 8-hex-digit hash of the

@@ -11,6 +11,7 @@
 static int cell_cmp(const iv_cell *a, const iv_cell *b) {
     int c;
     if (a->protocol != b->protocol) return a->protocol < b->protocol ? -1 : 1;
+    if (a->bf16 != b->bf16) return a->bf16 < b->bf16 ? -1 : 1;
     if ((c = strcmp(a->model, b->model))) return c;
     if ((c = strcmp(a->concept, b->concept))) return c;
     if ((c = strcmp(a->method, b->method))) return c;
@@ -129,6 +130,7 @@ json_t *iv_cell_json(const iv_cell_agg *c) {
     json_object_set_new(o, "alpha", json_real(c->cell.alpha));
     json_object_set_new(o, "mode", json_string(iv_mode_name(c->cell.mode)));
     json_object_set_new(o, "protocol", json_string(iv_protocol_name(c->cell.protocol)));
+    json_object_set_new(o, "compute", json_string(c->cell.bf16 ? "bf16" : "f32"));
     for (int s = 0; s < IV_AGG_N; s++) json_object_set_new(o, names[s], stats_json(&c->s[s]));
     return o;
 }

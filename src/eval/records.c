@@ -59,6 +59,7 @@ void iv_cell_id(const iv_cell *c, char *buf, size_t size) {
     h = fnv1a(h, ab);
     h = fnv1a(h, iv_mode_name(c->mode));
     if (c->protocol != IV_PROTOCOL_INTERV) h = fnv1a(h, iv_protocol_name(c->protocol));
+    if (c->bf16) h = fnv1a(h, "bf16");
     char t[256];
     size_t n = sanitize(t, c->model, 48);
     n += (size_t)snprintf(t + n, sizeof t - n, "_L%d_", c->layer);
@@ -67,7 +68,8 @@ void iv_cell_id(const iv_cell *c, char *buf, size_t size) {
     n += sanitize(t + n, c->concept, 32);
     n += (size_t)snprintf(t + n, sizeof t - n, "_a%s_%s_%08x", a, iv_mode_name(c->mode), h);
     if (c->protocol != IV_PROTOCOL_INTERV)
-        snprintf(t + n, sizeof t - n, "_%s", iv_protocol_name(c->protocol));
+        n += (size_t)snprintf(t + n, sizeof t - n, "_%s", iv_protocol_name(c->protocol));
+    if (c->bf16 && n < sizeof t) snprintf(t + n, sizeof t - n, "_bf16");
     snprintf(buf, size, "%s", t);
 }
 
@@ -104,6 +106,7 @@ char *iv_record_to_json(const iv_record *r) {
     }
     json_object_set_new(o, "judge_mass", num_or_null(r->judge_mass));
     json_object_set_new(o, "protocol", json_string(iv_protocol_name(r->cell.protocol)));
+    if (r->cell.bf16) json_object_set_new(o, "compute", json_string("bf16"));
     if (r->cell.protocol != IV_PROTOCOL_INTERV) {
         json_t *a = json_array();
         for (int k = 0; k < r->n_deviations; k++) json_array_append_new(a, json_string(r->deviations[k]));
@@ -234,6 +237,14 @@ int iv_record_from_json(const char *line, const char *what, iv_record *r, iv_err
             iv_errf(err, "%s: field \"protocol\" must be \"interv\" or \"paper\"", what);
             goto done_m;
         }
+    }
+    v = json_object_get(o, "compute");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || (strcmp(json_string_value(v), "bf16") && strcmp(json_string_value(v), "f32"))) {
+            iv_errf(err, "%s: field \"compute\" must be \"f32\" or \"bf16\"", what);
+            goto done_m;
+        }
+        r->cell.bf16 = !strcmp(json_string_value(v), "bf16");
     }
     v = json_object_get(o, "deviations");
     if (v && !json_is_null(v)) {

@@ -409,6 +409,7 @@ static int do_group(rep *R, size_t g0, size_t g1, iv_err *err) {
     fputs(" <small>— model ", h);
     html_esc(h, model);
     if (cs->c[g0].cell.protocol == IV_PROTOCOL_PAPER) fputs(", paper protocol", h);
+    if (cs->c[g0].cell.bf16) fputs(", bf16 compute", h);
     fputs("</small></h2>\n", h);
     /* the judge's probability on the score tokens: below 0.5 the score is read
      * from answers the judge rarely gives (once per cell) */
@@ -609,7 +610,7 @@ int iv_report_write(const char *dir, const iv_report_opts *opts, size_t *n_cells
     R.h = body;
     for (size_t g0 = 0; g0 < cs.n && rc == 0;) {
         size_t g1 = g0;
-        while (g1 < cs.n && cs.c[g1].cell.protocol == cs.c[g0].cell.protocol &&
+        while (g1 < cs.n && cs.c[g1].cell.protocol == cs.c[g0].cell.protocol && cs.c[g1].cell.bf16 == cs.c[g0].cell.bf16 &&
                !strcmp(cs.c[g1].cell.model, cs.c[g0].cell.model) &&
                !strcmp(cs.c[g1].cell.concept, cs.c[g0].cell.concept))
             g1++;

@@ -129,7 +129,7 @@ int iv_sweep_plan_build(const iv_sweep_config *c, iv_sweep_plan *p, iv_err *err)
         iv_sweep_task clean = {IV_TASK_CLEAN, mi, -1, IV_METHOD_CLEAN, -1, 0, COST_PASS, -1, 0, 0};
         if (add_task(&b, clean) < 0) { rc = -1; break; }
         for (int ci = 0; ci < c->n_concepts && rc == 0; ci++)
-            rc = add_cell(&b, (iv_cell){(char *)mn, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN, c->protocol});
+            rc = add_cell(&b, (iv_cell){(char *)mn, "none", c->concepts[ci], -1, 0, IV_MODE_CLEAN, c->protocol, c->compute == 1});
         for (int li = 0; li < c->n_layers && rc == 0; li++) {
             int layer = c->layers[li];
             for (int k = 0; k < c->n_methods && rc == 0; k++) {
@@ -142,7 +142,7 @@ int iv_sweep_plan_build(const iv_sweep_config *c, iv_sweep_plan *p, iv_err *err)
                     if (add_task(&b, t) < 0) { rc = -1; break; }
                     for (int ci = 0; ci < c->n_concepts && rc == 0; ci++)
                         rc = add_cell(&b, (iv_cell){(char *)mn, kn, c->concepts[ci], layer, 0, IV_MODE_BOTTLENECK,
-                                                    c->protocol});
+                                                    c->protocol, c->compute == 1});
                 }
                 int na;
                 const double *al = iv_sweep_alphas(c, kk, &na);
@@ -155,7 +155,7 @@ int iv_sweep_plan_build(const iv_sweep_config *c, iv_sweep_plan *p, iv_err *err)
                         iv_sweep_task t = {IV_TASK_EDIT, mi, layer, kk, ci, alpha, COST_PASS, need, 0, 0};
                         if (add_task(&b, t) < 0) { rc = -1; break; }
                         rc = add_cell(&b, (iv_cell){(char *)mn, kn, c->concepts[ci], layer, alpha, IV_MODE_EDIT,
-                                                    c->protocol});
+                                                    c->protocol, c->compute == 1});
                     }
                 }
             }

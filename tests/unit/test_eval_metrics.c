@@ -205,7 +205,7 @@ static void test_template(void **st) {
 static void test_record_roundtrip(void **st) {
     (void)st;
     iv_record r = {0};
-    r.cell = (iv_cell){"m/x", "sae", "dog", 3, 2.5, IV_MODE_EDIT, IV_PROTOCOL_INTERV};
+    r.cell = (iv_cell){"m/x", "sae", "dog", 3, 2.5, IV_MODE_EDIT, IV_PROTOCOL_INTERV, 0};
     r.split = IV_SPLIT_SELECT;
     r.prompt_index = 4;
     r.category = "Travel";

@@ -150,7 +150,7 @@ static void test_targets(void **st) {
 static void test_record_protocol(void **st) {
     (void)st;
     iv_record r = {0};
-    r.cell = (iv_cell){"m", "tuned", "ice cream", 2, 4, IV_MODE_EDIT, IV_PROTOCOL_PAPER};
+    r.cell = (iv_cell){"m", "tuned", "ice cream", 2, 4, IV_MODE_EDIT, IV_PROTOCOL_PAPER, 0};
     r.prompt = "p";
     r.continuation = "c";
     r.category = "k";
@@ -177,6 +177,20 @@ static void test_record_protocol(void **st) {
     assert_non_null(strstr(id1, "_paper"));
     assert_null(strstr(id2, "_paper"));
     assert_non_null(strstr(id2, "m_L2_tuned_ice-cream_a4_edit_"));
+    /* bf16 compute is another cell: its own id and a "compute" field */
+    b.cell.bf16 = 1;
+    char id3[256];
+    iv_cell_id(&b.cell, id3, sizeof id3);
+    assert_string_not_equal(id2, id3);
+    assert_non_null(strstr(id3, "_bf16"));
+    char *s3 = iv_record_to_json(&b);
+    assert_non_null(strstr(s3, "\"compute\":\"bf16\""));
+    iv_record c3;
+    assert_int_equal(iv_record_from_json(s3, "x:2", &c3, NULL), 0);
+    assert_int_equal(c3.cell.bf16, 1);
+    iv_record_free(&c3);
+    free(s3);
+    b.cell.bf16 = 0;
     iv_record_free(&b);
     free(s);
     for (int k = 0; k < r.n_deviations; k++) free(r.deviations[k]);
