@@ -18,7 +18,7 @@
  * Usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only NAME] [--threads N] [--compute f32|bf16]
  *   --compute: only that compute mode in the model rows (default: f32, and
  *   bf16 too for bf16 weights where the CPU has AVX512-BF16)
- *   --only: gpt2-f32, gpt2-bf16, llama or stories15m (one model, for profiling;
+ *   --only: gpt2-f32, gpt2-bf16, llama, stories15m or qwen2 (one model, for profiling;
  *   the GPT-2 ones with the sweep), or sweep (the sweep alone)
  * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
  * re-executing once; the output says so. */
@@ -194,15 +194,17 @@ static int build(const shape *sh, rmodel *r) {
     memset(r, 0, sizeof *r);
     iv_config *c = &r->m.cfg;
     int d = sh->d, hd = d / sh->nh, qd = sh->nh * hd, kvd = sh->nkv * hd, h = sh->hidden;
-    int gpt2 = sh->arch == IV_ARCH_GPT2;
+    int gpt2 = sh->arch == IV_ARCH_GPT2, qwen2 = sh->arch == IV_ARCH_QWEN2, tied = gpt2 || qwen2;
     c->arch = sh->arch;
-    snprintf(c->arch_name, sizeof c->arch_name, "%s", gpt2 ? "GPT2LMHeadModel" : "LlamaForCausalLM");
+    snprintf(c->arch_name, sizeof c->arch_name, "%s",
+             gpt2 ? "GPT2LMHeadModel" : qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
     c->dim = d; c->hidden_dim = h; c->n_layers = sh->L; c->n_heads = sh->nh; c->n_kv_heads = sh->nkv;
     c->head_dim = hd; c->vocab_size = sh->V; c->max_seq = sh->ctx; c->norm_eps = 1e-5f;
     c->rope_theta = 10000.f; c->query_scale = 1.f / sqrtf((float)hd); c->embed_scale = 1.f;
-    c->tied_embeddings = gpt2; c->bos_id = c->eos_id = -1;
+    c->tied_embeddings = tied; c->bos_id = c->eos_id = -1;
+    if (qwen2) { c->qkv_bias = 1; c->rope_theta = 1e6f; c->norm_eps = 1e-6f; }
     double per_layer = gpt2 ? 12.0 * d * d : (double)qd * d * 2 + 2.0 * kvd * d + 3.0 * h * d;
-    double n = per_layer * sh->L + (double)sh->V * d * (gpt2 ? 1 : 2) + (gpt2 ? (double)sh->ctx * d : 0);
+    double n = per_layer * sh->L + (double)sh->V * d * (tied ? 1 : 2) + (gpt2 ? (double)sh->ctx * d : 0);
     size_t es = iv_dtype_size(sh->dt);
     r->blob = malloc((size_t)n * es);
     size_t vl = (size_t)(4 * d > h ? 4 * d : h) * 3;
@@ -243,11 +245,12 @@ static int build(const shape *sh, rmodel *r) {
             lw->w_gate = view(&cur, sh->dt, IV_OUT_IN, h, d);
             lw->w_up = view(&cur, sh->dt, IV_OUT_IN, h, d);
             lw->w_down = view(&cur, sh->dt, IV_OUT_IN, d, h);
+            if (qwen2) lw->bq = r->zeros, lw->bk = r->zeros + qd, lw->bv = r->zeros + qd + kvd; /* q|k|v biases */
         }
     }
     w->final_norm_w = r->ones;
     if (gpt2) w->final_norm_b = r->zeros;
-    w->lm_head = gpt2 ? w->tok_emb : view(&cur, sh->dt, IV_OUT_IN, sh->V, d);
+    w->lm_head = tied ? w->tok_emb : view(&cur, sh->dt, IV_OUT_IN, sh->V, d);
     return 0;
 }
 
@@ -443,7 +446,7 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else if (!strcmp(argv[i], "--help")) {
-            printf("usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only gpt2-f32|gpt2-bf16|llama|stories15m|sweep] "
+            printf("usage: bench_model [--no-1b] [--no-linear] [--no-sweep] [--only gpt2-f32|gpt2-bf16|llama|stories15m|qwen2|sweep] "
                    "[--threads N] [--compute f32|bf16]\n");
             return 0;
         } else {
@@ -498,8 +501,9 @@ int main(int argc, char **argv) {
         {"GPT-2 small (124M)", IV_ARCH_GPT2, 768, 12, 12, 12, 3072, 50257, 1024, IV_BF16},
         {"Llama ~1.1B", IV_ARCH_LLAMA, 2048, 16, 32, 8, 8192, 32000, 2048, IV_BF16},
         {"stories15M shape", IV_ARCH_LLAMA, 288, 6, 6, 6, 768, 32000, 256, IV_F32},
+        {"Qwen2 ~0.5B (Qwen2.5-0.5B shape)", IV_ARCH_QWEN2, 896, 24, 14, 2, 4864, 151936, 2048, IV_BF16},
     };
-    const char *keys[] = {"gpt2-f32", "gpt2-bf16", "llama", "stories15m"};
+    const char *keys[] = {"gpt2-f32", "gpt2-bf16", "llama", "stories15m", "qwen2"};
     printf("\n### forward pass, random weights (prefill: one 128-token prompt; "
            "batch 32: 4-token prompts then one token per row per step; each the best of repeated runs over 2-4 s, "
            "as the peak is; %% peak is against the best SGEMM (f32 compute) or bf16 (bf16 compute) rate "
@@ -519,7 +523,7 @@ int main(int argc, char **argv) {
             unbuild(&r);
             continue;
         }
-        int large = sh->arch == IV_ARCH_LLAMA && sh->d > 1024;
+        int large = (sh->arch == IV_ARCH_LLAMA && sh->d > 1024) || sh->V > 100000;
         /* bf16 weights: f32 compute, then bf16 compute where the CPU has it */
         for (int cm = 0; cm < (sh->dt == IV_BF16 && bf ? 2 : 1); cm++)
             for (int i = 0; i < nth && (only_cm < 0 || only_cm == cm); i++) {
