@@ -17,6 +17,7 @@
  *   (bf16 weights and bf16 products, the lens's z product too)
  * OPENBLAS_CORETYPE is removed by re-executing once, as bench_model does. */
 #include "interv/kernels.h"
+#include "bench_common.h"
 #include "interv/method.h"
 #include "interv/model.h"
 #include "interv/train.h"
@@ -28,31 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static uint64_t rng_next(uint64_t *s) {
     *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;
     return *s;
-}
-
-/* values of size ~2^-6 with random sign, as bench_model's */
-static void fill_random(void *p, iv_dtype t, size_t n, uint64_t seed) {
-#pragma omp parallel
-    {
-        int nt = omp_get_num_threads(), id = omp_get_thread_num();
-        size_t a = n * id / nt, b = n * (id + 1) / nt;
-        uint64_t s = seed * 0x9e3779b97f4a7c15ull + (uint64_t)id * 0xbf58476d1ce4e5b9ull + 1;
-        for (size_t i = a; i < b; i++) {
-            uint64_t v = rng_next(&s);
-            uint32_t r = (uint32_t)v, sign = (uint32_t)(v >> 40) & 1u;
-            if (t == IV_F32) ((uint32_t *)p)[i] = sign << 31 | 121u << 23 | (r & 0x7fffffu);
-            else ((uint16_t *)p)[i] = (uint16_t)(sign << 15 | 121u << 7 | (r & 0x7fu));
-        }
-    }
 }
 
 /* ---- GPT-2 small shape, weights as the loader holds them ([out, in]) ---------- */
@@ -236,6 +215,22 @@ static int bench_steps(const iv_model *m, const iv_hooks *h, int batch, int step
     return rc;
 }
 
+/* FLOPs of the batched workload: every prompt and generated token through the
+ * blocks (24 d^2 L for GPT-2's matrices, 4 pos d L for attention), one row of
+ * logits per generated token (2 V d), and with the hook one more [d x V]
+ * product per edited position (the lens's z; the other methods' hooks are
+ * counted the same, an upper bound for steering).  The compute ceiling is the
+ * SGEMM peak over these FLOPs. */
+static double workload_flops(const iv_model *m, const int *pl, int P, int N, int hook) {
+    double d = m->cfg.dim, L = m->cfg.n_layers, V = m->cfg.vocab_size, f = 0;
+    for (int p = 0; p < P; p++) {
+        int T = pl[p] + N;
+        f += T * 24.0 * d * d * L + 4.0 * d * L * (double)T * (T + 1) / 2 + N * 2.0 * V * d;
+        if (hook) f += N * 2.0 * V * d;
+    }
+    return f;
+}
+
 int main(int argc, char **argv) {
     const char *ct = getenv("OPENBLAS_CORETYPE");
     if (ct && !getenv("IV_BENCH_REEXEC")) {
@@ -295,9 +290,16 @@ int main(int argc, char **argv) {
     printf("workload: %d prompts (4..19 tokens) x %d new tokens through iv_generate at batch %d, best of %d "
            "runs, clean and edit alternating; steps: decode steps at batch %d and 1 (16-token prompts), "
            "clean and edit alternating step by step, median of %d each\n\n", P, N, B, reps, B, b1steps);
-    printf("| method (%s, layer %d) | workload clean tok/s | edit tok/s | edit/clean | B=%d step clean tok/s | "
-           "edit tok/s | edit/clean | B=1 clean ms | B=1 edit ms | edit/clean |\n"
+    double peak = sgemm_peak(nt);
+    iv_kernels_set_threads(nt);
+    printf("SGEMM peak measured in this run: %.1f GFLOP/s (%d threads); ceiling = peak / workload FLOPs "
+           "(blocks, attention, logits, and one [d x V] product per edited position)\n\n", peak, nt);
+    printf("| method (%s, layer %d) | workload clean tok/s (%% ceiling) | edit tok/s (%% ceiling) | edit/clean | "
+           "B=%d step clean tok/s | edit tok/s | edit/clean | B=1 clean ms | B=1 edit ms | edit/clean |\n"
            "|---|---|---|---|---|---|---|---|---|---|\n", iv_method_mode_name(mode), layer, B);
+    long gen_tokens = (long)P * N;
+    double ceil_clean = peak * 1e9 / workload_flops(m, pl, P, N, 0) * gen_tokens,
+           ceil_edit = peak * 1e9 / workload_flops(m, pl, P, N, 1) * gen_tokens;
     const char *all[] = {"logit", "tuned", "sae", "steering"};
     int rc = 0;
     for (int k = 0; k < 4 && !rc; k++) {
@@ -339,8 +341,8 @@ int main(int argc, char **argv) {
         if (!rc && bench_steps(m, &h, B, b1steps, &cb, &eb)) rc = 1;
         if (!rc && !nob1 && bench_steps(m, &h, 1, b1steps, &c1, &e1)) rc = 1;
         if (!rc)
-            printf("| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", all[k], bc, be,
-                   bc > 0 ? be / bc : 0, cb > 0 ? B / cb : 0, eb > 0 ? B / eb : 0, eb > 0 ? cb / eb : 0,
+            printf("| %s | %.1f (%.0f%%) | %.1f (%.0f%%) | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n", all[k],
+                   bc, 100 * bc / ceil_clean, be, 100 * be / ceil_edit, bc > 0 ? be / bc : 0, cb > 0 ? B / cb : 0, eb > 0 ? B / eb : 0, eb > 0 ? cb / eb : 0,
                    c1 * 1e3, e1 * 1e3, c1 > 0 ? e1 / c1 : 0);
         fflush(stdout);
         iv_method_free(mm);

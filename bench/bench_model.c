@@ -23,6 +23,7 @@
  * OPENBLAS_CORETYPE (which pins OpenBLAS to one kernel family) is removed by
  * re-executing once; the output says so. */
 #include "interv/kernels.h"
+#include "bench_common.h"
 #include "interv/model.h"
 #include <cblas.h>
 #include <math.h>
@@ -32,34 +33,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* ---- random fill (per-thread xorshift; values of size ~2^-6) ---------------- */
-static uint64_t mix(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static void fill_random(void *p, iv_dtype t, size_t n, uint64_t seed) {
-#pragma omp parallel
-    {
-        int nt = omp_get_num_threads(), id = omp_get_thread_num();
-        size_t a = n * id / nt, b = n * (id + 1) / nt;
-        uint64_t s = mix(seed + (uint64_t)id);
-        for (size_t i = a; i < b; i++) {
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            uint32_t r = (uint32_t)s, sign = (uint32_t)(s >> 40) & 1u;
-            if (t == IV_F32) ((uint32_t *)p)[i] = sign << 31 | 121u << 23 | (r & 0x7fffffu);
-            else ((uint16_t *)p)[i] = (uint16_t)(sign << 15 | 121u << 7 | (r & 0x7fu));
-        }
-    }
-}
 
 /* ---- 1. bandwidth ------------------------------------------------------------ */
 /* One buffer of 1 GiB (more than any cache here, L3 included), read whole:
@@ -88,27 +61,6 @@ static double bandwidth(int nt) {
         if (g > best) best = g;
     }
     return best;
-}
-
-/* ---- 2. SGEMM peak ------------------------------------------------------------- */
-static double sgemm_peak(int nt) {
-    const int n = 1536; /* ~7 GFLOP: long enough for peak, short enough to dodge preemption */
-    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
-    if (!a || !b || !c) { free(a); free(b); free(c); return 0; }
-    fill_random(a, IV_F32, (size_t)n * n, 1);
-    fill_random(b, IV_F32, (size_t)n * n, 2);
-    iv_kernels_set_threads(nt);
-    /* best of at least 6 and up to 40 runs within ~3 s: on a shared host a
-     * low peak would flatter every ratio printed against it */
-    double best = 1e30, stop = now() + 3;
-    for (int rep = 0; rep < 40 && (rep < 6 || now() < stop); rep++) {
-        double t0 = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-        double dt = now() - t0;
-        if (dt < best) best = dt;
-    }
-    free(a); free(b); free(c);
-    return 2.0 * n * n * n / best / 1e9;
 }
 
 /* bf16 compute: iv_linear_bf16 on 1536 x 1536 bf16 weights and 1536 rows
