@@ -1,5 +1,5 @@
 /* Shared by the bench programs (each is one .c file and one binary): the clock,
- * random weights and the SGEMM peak that ratios are taken against. */
+ * random weights and the SGEMM and bf16 peaks that ratios are taken against. */
 #ifndef INTERV_BENCH_COMMON_H
 #define INTERV_BENCH_COMMON_H
 #include <cblas.h>
@@ -55,6 +55,30 @@ static double sgemm_peak(int nt) {
         if (dt < best) best = dt;
     }
     free(a); free(b); free(c);
+    return 2.0 * n * n * n / best / 1e9;
+}
+
+/* bf16 compute: iv_linear_bf16 on 1536 x 1536 bf16 weights and 1536 rows
+ * (compute-bound, in cache), best of up to 40 runs in ~2 s.  0 without
+ * AVX512-BF16. */
+static inline double bf16_peak(int nt) { /* inline: not every bench uses it */
+    if (!iv_kernels_bf16()) return 0;
+    const int n = 1536;
+    uint16_t *w = malloc((size_t)n * n * 2); /* [n, n] */
+    float *x = malloc((size_t)n * n * 4), *y = malloc((size_t)n * n * 4); /* [n, n] */
+    if (!w || !x || !y) { free(w); free(x); free(y); return 0; }
+    fill_random(w, IV_BF16, (size_t)n * n, 5);
+    fill_random(x, IV_F32, (size_t)n * n, 6);
+    iv_kernels_set_threads(nt);
+    iv_wmat W = {w, IV_BF16, IV_OUT_IN, n, n, n};
+    double best = 1e30, stop = now() + 2;
+    for (int rep = 0; rep < 40 && (rep < 6 || now() < stop); rep++) {
+        double t0 = now();
+        iv_linear_bf16(y, x, n, &W, NULL);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    free(w); free(x); free(y);
     return 2.0 * n * n * n / best / 1e9;
 }
 

@@ -67,6 +67,7 @@ static int build(rmodel *r, iv_tokenizer *tok) {
     snprintf(c->arch_name, sizeof c->arch_name, "GPT2LMHeadModel (random)");
     c->dim = D; c->hidden_dim = HID; c->n_layers = L; c->n_heads = NH; c->n_kv_heads = NH; c->head_dim = D / NH;
     c->vocab_size = V; c->max_seq = CTX; c->norm_eps = 1e-5f; c->query_scale = 1.f / sqrtf(D / NH);
+    c->act = IV_ACT_GELU_TANH; /* GPT-2's gelu_new */
     c->embed_scale = 1.f; c->tied_embeddings = 1; c->bos_id = tok->bos_id; c->eos_id = tok->eos_id;
     size_t n = (size_t)V * D + (size_t)CTX * D + (size_t)L * (4 * D * D + 2 * D * HID);
     r->blob = malloc(n * sizeof(float));

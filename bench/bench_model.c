@@ -63,30 +63,6 @@ static double bandwidth(int nt) {
     return best;
 }
 
-/* bf16 compute: iv_linear_bf16 on 1536 x 1536 bf16 weights and 1536 rows
- * (compute-bound, in cache), best of up to 40 runs in ~2 s.  0 without
- * AVX512-BF16. */
-static double bf16_peak(int nt) {
-    if (!iv_kernels_bf16()) return 0;
-    const int n = 1536;
-    uint16_t *w = malloc((size_t)n * n * 2); /* [n, n] */
-    float *x = malloc((size_t)n * n * 4), *y = malloc((size_t)n * n * 4); /* [n, n] */
-    if (!w || !x || !y) { free(w); free(x); free(y); return 0; }
-    fill_random(w, IV_BF16, (size_t)n * n, 5);
-    fill_random(x, IV_F32, (size_t)n * n, 6);
-    iv_kernels_set_threads(nt);
-    iv_wmat W = {w, IV_BF16, IV_OUT_IN, n, n, n};
-    double best = 1e30, stop = now() + 2;
-    for (int rep = 0; rep < 40 && (rep < 6 || now() < stop); rep++) {
-        double t0 = now();
-        iv_linear_bf16(y, x, n, &W, NULL);
-        double dt = now() - t0;
-        if (dt < best) best = dt;
-    }
-    free(w); free(x); free(y);
-    return 2.0 * n * n * n / best / 1e9;
-}
-
 /* ---- 3. iv_linear ---------------------------------------------------------------- */
 typedef struct { double bw, peak, bpeak; } limits; /* GB/s, SGEMM and bf16 GFLOP/s */
 
@@ -154,6 +130,7 @@ static int build(const shape *sh, rmodel *r) {
     c->head_dim = hd; c->vocab_size = sh->V; c->max_seq = sh->ctx; c->norm_eps = 1e-5f;
     c->rope_theta = 10000.f; c->query_scale = 1.f / sqrtf((float)hd); c->embed_scale = 1.f;
     c->tied_embeddings = tied; c->bos_id = c->eos_id = -1;
+    c->act = gpt2 ? IV_ACT_GELU_TANH : IV_ACT_SILU; /* gelu_new; Llama and Qwen2 gate with SiLU */
     if (qwen2) { c->qkv_bias = 1; c->rope_theta = 1e6f; c->norm_eps = 1e-6f; }
     double per_layer = gpt2 ? 12.0 * d * d : (double)qd * d * 2 + 2.0 * kvd * d + 3.0 * h * d;
     double n = per_layer * sh->L + (double)sh->V * d * (tied ? 1 : 2) + (gpt2 ? (double)sh->ctx * d : 0);

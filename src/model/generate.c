@@ -86,14 +86,16 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
     }
     iv_state *s = iv_state_new(m, B, ctx, err);
     if (!s) return -1;
-    float *logits = malloc((size_t)B * V * sizeof(float)), *probs = malloc((size_t)V * sizeof(float));
-    float *raw = opt->on_step && opt->temperature > 0 ? malloc((size_t)V * sizeof(float)) : NULL; /* [V] */
+    /* probs/raw: one [V] slice per row, so the rows' softmaxes run in parallel */
+    float *logits = malloc((size_t)B * V * sizeof(float)), *probs = malloc((size_t)B * V * sizeof(float));
+    float *raw = opt->on_step && opt->temperature > 0 ? malloc((size_t)B * V * sizeof(float)) : NULL; /* [B, V] */
     prob_idx *work = malloc((size_t)V * sizeof *work);
     row_state *rows = calloc((size_t)B, sizeof *rows);
     const int32_t **feed = calloc((size_t)B, sizeof *feed);
     int *nfeed = calloc((size_t)B, sizeof *nfeed);
+    int *tok_of = calloc((size_t)B, sizeof *tok_of); /* greedy token of each row */
     int rc = 0, next_prompt = 0, active = 0;
-    if (!logits || !probs || !work || !rows || !feed || !nfeed || (opt->on_step && opt->temperature > 0 && !raw)) {
+    if (!logits || !probs || !work || !rows || !feed || !nfeed || !tok_of || (opt->on_step && opt->temperature > 0 && !raw)) {
         rc = iv_errf(err, "out of memory");
         goto done;
     }
@@ -134,19 +136,26 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
         }
         if (active == 0 && next_prompt >= n) break;
         if (iv_forward(m, s, feed, nfeed, hooks, logits, NULL, err) != 0) { rc = -1; goto done; }
+        /* The rows' softmaxes and argmaxes (each a pass over V, 32 of them cost
+         * as much as a layer at batch 32) run in parallel; the callbacks and the
+         * sampling stay in row order. */
+        const int want_p = opt->on_step || opt->temperature > 0;
+#pragma omp parallel for schedule(dynamic, 1) if (B > 1)
+        for (int r = 0; r < B; r++) {
+            const row_state *w = &rows[r];
+            if (w->prompt < 0 || nfeed[r] == 0) continue;
+            const float *lg = logits + (size_t)r * V;
+            if (want_p) softmax(probs + (size_t)r * V, lg, V, opt->temperature > 0 ? opt->temperature : 1.f);
+            if (raw) softmax(raw + (size_t)r * V, lg, V, 1.f); /* the untempered distribution */
+            if (opt->temperature <= 0) tok_of[r] = argmax(lg, V);
+        }
         for (int r = 0; r < B; r++) {
             row_state *w = &rows[r];
             if (w->prompt < 0 || nfeed[r] == 0) continue;
-            const float *lg = logits + (size_t)r * V;
+            const float *pr = probs + (size_t)r * V;
             int tok;
-            if (opt->on_step || opt->temperature > 0) softmax(probs, lg, V, opt->temperature > 0 ? opt->temperature : 1.f);
-            if (opt->on_step) {
-                if (opt->temperature > 0) { /* report the untempered distribution */
-                    softmax(raw, lg, V, 1.f);
-                    opt->on_step(opt->user, w->prompt, w->produced, raw, V);
-                } else opt->on_step(opt->user, w->prompt, w->produced, probs, V);
-            }
-            tok = opt->temperature > 0 ? sample(probs, V, opt->top_p, &w->rng, work) : argmax(lg, V);
+            if (opt->on_step) opt->on_step(opt->user, w->prompt, w->produced, raw ? raw + (size_t)r * V : pr, V);
+            tok = opt->temperature > 0 ? sample(pr, V, opt->top_p, &w->rng, work) : tok_of[r];
             int p = w->prompt;
             int stop = opt->stop_at_eos && (tok == c->eos_id || tok == c->bos_id);
             if (!stop) out_ids[p][out_n[p]++] = tok;
@@ -159,7 +168,7 @@ done:
     if (rc != 0)
         for (int p = 0; p < n; p++) { free(out_ids[p]); out_ids[p] = NULL; out_n[p] = 0; }
     iv_state_free(s);
-    free(logits); free(probs); free(raw); free(work); free(rows); free(feed); free(nfeed);
+    free(logits); free(probs); free(raw); free(work); free(rows); free(feed); free(nfeed); free(tok_of);
     return rc;
 }
 

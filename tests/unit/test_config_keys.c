@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include "interv/kernels.h"
 #include "model/model_internal.h"
 
 static char dir[64];
@@ -365,6 +366,34 @@ static void test_activations(void **state) {
     json_decref(root);
 }
 
+/* Large arrays are split into chunks across threads: every activation, plain
+ * and gated, gives bit for bit what slices below the split size give (n not a
+ * multiple of the chunk, so the last chunk is short). */
+static void test_activations_chunked(void **state) {
+    (void)state;
+    static const iv_act acts[] = {IV_ACT_SILU, IV_ACT_GELU_TANH, IV_ACT_GELU_ERF, IV_ACT_QUICK_GELU, IV_ACT_RELU};
+    const int64_t n = 200003, slice = 1000;
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y), *u = malloc((size_t)n * sizeof *u);
+    assert_non_null(x); assert_non_null(y); assert_non_null(u);
+    iv_kernels_set_threads(2);
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+        for (int gated = 0; gated < 2; gated++) {
+            for (int64_t i = 0; i < n; i++) {
+                x[i] = y[i] = (float)((i * 7919 % 2001) - 1000) / 150.0f;
+                u[i] = 0.5f + (float)(i % 3);
+            }
+            iv_act_apply(acts[a], x, gated ? u : NULL, n);
+            for (int64_t i = 0; i < n; i += slice)
+                iv_act_apply(acts[a], y + i, gated ? u + i : NULL, n - i < slice ? n - i : slice);
+            int64_t diff = -1;
+            for (int64_t i = 0; i < n && diff < 0; i++)
+                if (memcmp(&x[i], &y[i], sizeof x[i])) diff = i;
+            if (diff >= 0) fail_msg("act %d%s: element %lld is %.9g chunked, %.9g sliced", (int)acts[a], gated ? " gated" : "",
+                                    (long long)diff, x[diff], y[diff]);
+        }
+    free(x); free(y); free(u);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gpt2_keys, setup, teardown),
@@ -373,6 +402,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_zoo_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_activations_chunked),
     };
     return cmocka_run_group_tests_name("config_keys", tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "interv/kernels.h"
 #include "interv/method.h"
 #include "interv/model.h"
 #include "interv/train.h"
@@ -281,6 +282,61 @@ static void test_generate_batched_equals_batch1(void **st) {
     check_generate(L, &CFGS[0], IV_MMODE_BOTTLENECK, IV_AT_ALL);
 }
 
+/* ---- iv_generate's per-step distributions (rows' softmaxes run in parallel) ------ */
+enum { NSTEP = 14 };
+typedef struct { double p[NP][NSTEP]; int calls[NP]; int bad; } step_log;
+static void log_step(void *u, int prompt, int step, const float *probs, int vocab) {
+    step_log *l = u;
+    if (prompt < 0 || prompt >= NP || step < 0 || step >= NSTEP || step != l->calls[prompt]) { l->bad++; return; }
+    double sum = 0;
+    for (int i = 0; i < vocab; i++) sum += probs[i];
+    if (fabs(sum - 1) > 1e-4) l->bad++;
+    l->p[prompt][step] = probs[TGT[0]] + 2.0 * probs[TGT[1]];
+    l->calls[prompt]++;
+}
+
+/* Batch 3 with 2 threads (the rows' softmaxes in parallel, the callbacks in
+ * row order) reports, for every prompt and step, the distribution batch 1
+ * reports; greedy and sampled (temperature 0.8, top-p 0.9) continuations match. */
+static void test_generate_step_probs(void **st) {
+    (void)st;
+    iv_kernels_set_threads(2);
+    for (int sampled = 0; sampled < 2; sampled++) {
+        step_log la, lb;
+        int32_t *oa[NP], *ob[NP];
+        int na[NP], nb[NP];
+        for (int k = 0; k < 2; k++) {
+            step_log *l = k ? &lb : &la;
+            memset(l, 0, sizeof *l);
+            iv_gen_opts g = iv_gen_defaults();
+            g.steps = NSTEP;
+            g.batch = k ? 1 : 3;
+            g.stop_at_eos = 0;
+            g.temperature = sampled ? 0.8f : 0;
+            g.top_p = sampled ? 0.9f : 1;
+            g.seed = 7;
+            g.on_step = log_step;
+            g.user = l;
+            iv_err err;
+            if (iv_generate(G, PROMPTS, PLEN, NP, &g, NULL, k ? ob : oa, k ? nb : na, &err)) fail_msg("%s", err.msg);
+        }
+        assert_int_equal(la.bad, 0);
+        assert_int_equal(lb.bad, 0);
+        for (int p = 0; p < NP; p++) {
+            assert_int_equal(la.calls[p], NSTEP - PLEN[p] + 1);
+            assert_int_equal(lb.calls[p], la.calls[p]);
+            for (int k = 0; k < la.calls[p]; k++)
+                if (!(fabs(la.p[p][k] - lb.p[p][k]) <= 1e-5 * lb.p[p][k] + 1e-9))
+                    fail_msg("%s: prompt %d step %d: %.9g at batch 3, %.9g at batch 1", sampled ? "sampled" : "greedy", p,
+                             k, la.p[p][k], lb.p[p][k]);
+            if (na[p] != nb[p] || memcmp(oa[p], ob[p], sizeof(int32_t) * (size_t)na[p]))
+                fail_msg("%s: prompt %d continues differently at batch 3", sampled ? "sampled" : "greedy", p);
+            free(oa[p]);
+            free(ob[p]);
+        }
+    }
+}
+
 /* ---- the hook interface itself ---------------------------------------------------- */
 typedef struct { int calls, n_total, bad; } seen;
 static int count_hook(void *u, int layer, int n, const int *rows, const int *pos, float *x, int dim) {
@@ -321,6 +377,7 @@ int main(void) {
         cmocka_unit_test(test_one_call_per_forward),
         cmocka_unit_test(test_apply_batch_equals_rows),
         cmocka_unit_test(test_generate_batched_equals_batch1),
+        cmocka_unit_test(test_generate_step_probs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
