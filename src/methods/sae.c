@@ -17,6 +17,7 @@ void ivm_sae_release(ivm_sae *s) {
     free(s->W_dec);
     free(s->b_dec);
     free(s->threshold);
+    free(s->W_enc_bf16);
     free(s->path);
     memset(s, 0, sizeof *s);
 }
@@ -83,8 +84,41 @@ static iv_wmat enc_mat(const ivm_sae *s) {
     return w;
 }
 
-int ivm_sae_encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
+/* The encoder's bf16 copy as the model's bf16 products take it ([d_sae, d_in],
+ * rounded to nearest even), made once. */
+static int enc_bf16(ivm_sae *s) {
+    if (s->W_enc_bf16) return 0;
     int64_t di = s->d_in, ds = s->d_sae;
+    uint16_t *w = malloc(sizeof(uint16_t) * (size_t)(di * ds)); /* [d_sae, d_in] */
+    if (!w) return -1;
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < ds; j++)
+        for (int64_t i = 0; i < di; i++) w[j * di + i] = iv_f32_to_bf16(s->W_enc[i * ds + j]);
+    s->W_enc_bf16 = w;
+    return 0;
+}
+
+/* f = act(pre) for n rows, in parallel (each row is independent). */
+static int activate_rows(const ivm_sae *s, float *f, int n) {
+    int64_t ds = s->d_sae;
+    int oom = 0;
+#pragma omp parallel if (n > 1) reduction(| : oom)
+    {
+        int64_t *heap = s->act == IVM_SAE_TOPK ? malloc(sizeof(int64_t) * (size_t)(s->k > 0 ? s->k : 1)) : NULL; /* [k] */
+        if (s->act == IVM_SAE_TOPK && !heap) oom = 1;
+        else {
+#pragma omp for schedule(static)
+            for (int k = 0; k < n; k++) activate(s, f + (size_t)k * ds, heap);
+        }
+        free(heap);
+    }
+    return oom ? -1 : 0;
+}
+
+/* bf16: the encoder product as the model's bf16 compute does it (x rounded to
+ * bf16, bf16 weights, f32 sums); else f32. */
+static int encode_rows(const ivm_sae *s, const float *x, int n, float *f, int bf16) {
+    int64_t di = s->d_in;
     if (n <= 0) return 0;
     float *xin = NULL;
     const float *xe = x; /* [n, d_in] the encoder's input */
@@ -95,14 +129,19 @@ int ivm_sae_encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
             for (int64_t i = 0; i < di; i++) xin[k * di + i] = x[k * di + i] - s->b_dec[i];
         xe = xin;
     }
-    int64_t *heap = s->act == IVM_SAE_TOPK ? malloc(sizeof(int64_t) * (size_t)(s->k > 0 ? s->k : 1)) : NULL;
-    if (s->act == IVM_SAE_TOPK && !heap) { free(xin); return -1; }
-    iv_wmat W = enc_mat(s);
-    iv_linear(f, xe, n, &W, s->b_enc);
-    for (int k = 0; k < n; k++) activate(s, f + (size_t)k * ds, heap);
+    if (bf16) {
+        iv_wmat W = {s->W_enc_bf16, IV_BF16, IV_OUT_IN, s->d_sae, di, di};
+        iv_linear_bf16(f, xe, n, &W, s->b_enc);
+    } else {
+        iv_wmat W = enc_mat(s);
+        iv_linear(f, xe, n, &W, s->b_enc);
+    }
     free(xin);
-    free(heap);
-    return 0;
+    return activate_rows(s, f, n);
+}
+
+int ivm_sae_encode_rows(const ivm_sae *s, const float *x, int n, float *f) {
+    return encode_rows(s, x, n, f, 0);
 }
 
 void ivm_sae_encode(const ivm_sae *s, const float *x, float *f) {
@@ -184,13 +223,17 @@ static int sae_apply(iv_method *mm, float *x, int n, iv_err *err) {
     int64_t di = s->d_in, ds = s->d_sae;
     if (mm->mode == IV_MMODE_BOTTLENECK && s->keep_error) return 0; /* the round trip is x itself */
     float *f = malloc(sizeof(float) * (size_t)n * ds); /* [n, d_sae] */
-    if (!f || ivm_sae_encode_rows(s, x, n, f)) { free(f); return iv_errf(err, "out of memory"); }
+    /* under bf16 compute the encoder is a bf16 product like the model's own
+     * (without AVX512-BF16, iv_linear_bf16 rounds x and uses the f32 kernels) */
+    int bf16 = mm->m->compute == IV_COMPUTE_BF16 && enc_bf16(mm->impl) == 0;
+    if (!f || encode_rows(s, x, n, f, bf16)) { free(f); return iv_errf(err, "out of memory"); }
     int rc = 0;
     if (mm->mode == IV_MMODE_BOTTLENECK) {
         rc = decode_rows(s, f, n, x);
     } else {
         int64_t k = s->feature;
         const float *w = s->W_dec + k * di;
+#pragma omp parallel for schedule(static) if (n > 1)
         for (int r = 0; r < n; r++) {
             float *fr = f + (size_t)r * ds, *xr = x + (size_t)r * di;
             float fmax = 0;

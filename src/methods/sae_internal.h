@@ -5,6 +5,8 @@
 
 typedef enum { IVM_SAE_RELU = 0, IVM_SAE_JUMPRELU, IVM_SAE_TOPK } ivm_sae_act;
 
+#include <stdint.h>
+
 typedef struct ivm_sae {
     int64_t d_in, d_sae;
     float *W_enc;      /* [d_in, d_sae] */
@@ -12,6 +14,8 @@ typedef struct ivm_sae {
     float *W_dec;      /* [d_sae, d_in] */
     float *b_dec;      /* [d_in] */
     float *threshold;  /* [d_sae] JumpReLU only, else NULL */
+    uint16_t *W_enc_bf16; /* [d_sae, d_in] W_enc transposed, bf16: made on the first
+                           * edit under --compute bf16, else NULL */
     ivm_sae_act act;
     int k;             /* TopK */
     int apply_b_dec;   /* subtract b_dec from the input before encoding */

@@ -200,6 +200,47 @@ static void test_apply_batch_equals_rows(void **st) {
     check_apply(L, &CFGS[1], IV_MMODE_BOTTLENECK);
 }
 
+/* ---- SAE encoder under --compute bf16 ----------------------------------------------- */
+/* With the model in bf16 compute, the SAE's encoder is a bf16 product too: the
+ * AVX512-BF16 kernels give what the portable path gives (x rounded to bf16,
+ * the same bf16 weights, f32 sums in another order) and differ from the f32
+ * encoder by bf16 rounding only. */
+static void test_sae_bf16_compute(void **st) {
+    (void)st;
+    if (!iv_kernels_bf16()) { fprintf(stderr, "skipped: this CPU has no AVX512-BF16\n"); skip(); }
+    iv_model *GB;
+    iv_err err;
+    if (iv_model_load("tests/fixtures/models/gpt2", NULL, &GB, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(iv_model_set_compute(GB, IV_COMPUTE_BF16, &err), 0);
+    int d = G->cfg.dim, rows[NR], moved = 0;
+    for (int k = 0; k < NR; k++) rows[k] = k;
+    for (size_t c = 0; c < NCFG; c++) {
+        if (CFGS[c].kind != IV_METHOD_SAE) continue;
+        float x[NR * 64], a32[NR * 64], abf[NR * 64], aref[NR * 64];
+        residuals(G, CFGS[c].layer, x);
+        iv_method *m32 = make(G, &CFGS[c], IV_MMODE_EDIT, IV_AT_LAST), *mbf = make(GB, &CFGS[c], IV_MMODE_EDIT, IV_AT_LAST);
+        memcpy(a32, x, sizeof x);
+        memcpy(abf, x, sizeof x);
+        memcpy(aref, x, sizeof x);
+        assert_int_equal(iv_method_apply_batch(m32, a32, NR, rows, &err), 0);
+        assert_int_equal(iv_method_apply_batch(mbf, abf, NR, rows, &err), 0);
+        iv_kernels_set_bf16(0);
+        int rc = iv_method_apply_batch(mbf, aref, NR, rows, &err);
+        iv_kernels_set_bf16(1);
+        assert_int_equal(rc, 0);
+        char what[96];
+        snprintf(what, sizeof what, "%s, bf16 kernels vs portable", CFGS[c].name);
+        assert_rows_close(what, abf, aref, NR, d, 1e-5);
+        snprintf(what, sizeof what, "%s, bf16 vs f32 encoder", CFGS[c].name);
+        assert_rows_close(what, abf, a32, NR, d, 3e-2);
+        moved |= memcmp(abf, a32, sizeof(float) * (size_t)NR * d) != 0;
+        iv_method_free(m32);
+        iv_method_free(mbf);
+    }
+    if (!moved) fail_msg("bf16 compute left every SAE edit bit for bit as the f32 one: the encoder is not bf16");
+    iv_model_free(GB);
+}
+
 /* ---- generation: batch 3 vs batch 1 ---------------------------------------------- */
 enum { NP = 5 };
 static const int32_t P0[] = {12, 59, 16, 25, 24, 55, 93}, P1[] = {47, 84}, P2[] = {5, 84, 67, 2},
@@ -378,6 +419,7 @@ int main(void) {
         cmocka_unit_test(test_apply_batch_equals_rows),
         cmocka_unit_test(test_generate_batched_equals_batch1),
         cmocka_unit_test(test_generate_step_probs),
+        cmocka_unit_test(test_sae_bf16_compute),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
