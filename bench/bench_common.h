@@ -82,4 +82,16 @@ static inline double bf16_peak(int nt) { /* inline: not every bench uses it */
     return 2.0 * n * n * n / best / 1e9;
 }
 
+/* One timed pass over buf [n] with nt threads (the library's SIMD dot of each
+ * 256 KiB with itself: one read stream per thread); GB/s.  The buffer must be
+ * larger than every cache (1 GiB here, the 480 MiB L3 included). */
+static inline double read_pass(const float *buf, size_t n, int nt) {
+    iv_kernels_set_threads(nt);
+    double t0 = now(), s = 0;
+#pragma omp parallel for schedule(static) reduction(+ : s)
+    for (size_t c = 0; c < n; c += 1 << 16) s += iv_dot(buf + c, buf + c, IV_F32, n - c < (1 << 16) ? (int64_t)(n - c) : 1 << 16);
+    double dt = now() - t0;
+    return s == 42 ? 0 : n * sizeof(float) / dt / 1e9; /* s is used, so the reads stay */
+}
+
 #endif

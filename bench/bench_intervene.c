@@ -8,7 +8,7 @@
  *   batch 1: one row, a 16-token prompt, then decode steps alternating clean and
  *            edit on the same state; median ms per step of each.
  * Methods: logit (logit lens, layer 9 by default), tuned (random translator),
- * sae (random SAE, 24576 features), steering (random direction); artifacts are
+ * sae (random TopK SAE, 24576 features, k 64), steering (random direction); artifacts are
  * written to a temporary folder.
  * Usage: bench_intervene [--method logit|tuned|sae|steering|all] [--threads 2]
  *        [--prompts 210] [--new 30] [--batch 32] [--reps 2] [--b1-steps 40]
@@ -127,7 +127,10 @@ static int make_artifact(const char *method, const iv_model *m, int layer, const
     } else if (!strcmp(method, "sae")) {
         snprintf(path, np, "%s/sae", tmp);
         int S = 24576;
-        iv_sae s = {.d_in = d, .d_sae = S, .k = 0, .layer = layer};
+        /* TopK with k = 64: as sparse as published SAEs (L0 of tens to a few
+         * hundred); a ReLU SAE of random weights fires on half its features,
+         * which no trained SAE does and which makes the replace-mode decode dense */
+        iv_sae s = {.d_in = d, .d_sae = S, .k = 64, .layer = layer};
         s.W_enc = rand_f32((size_t)d * S, 0.1f, 6);
         s.b_enc = rand_f32((size_t)S, 0.05f, 7);
         s.W_dec = rand_f32((size_t)S * d, 0.05f, 8);
@@ -218,16 +221,15 @@ static int bench_steps(const iv_model *m, const iv_hooks *h, int batch, int step
 
 /* FLOPs of the batched workload: every prompt and generated token through the
  * blocks (24 d^2 L for GPT-2's matrices, 4 pos d L for attention), one row of
- * logits per generated token (2 V d), and with the hook one more [d x V]
- * product per edited position (the lens's z; the other methods' hooks are
- * counted the same, an upper bound for steering).  The compute ceiling is the
- * SGEMM peak over these FLOPs. */
-static double workload_flops(const iv_model *m, const int *pl, int P, int N, int hook) {
+ * logits per generated token (2 V d), and per edited position the hook's own
+ * products, hook_flops (the method's, below).  The compute ceiling is the peak
+ * over these FLOPs. */
+static double workload_flops(const iv_model *m, const int *pl, int P, int N, double hook_flops) {
     double d = m->cfg.dim, L = m->cfg.n_layers, V = m->cfg.vocab_size, f = 0;
     for (int p = 0; p < P; p++) {
         int T = pl[p] + N;
         f += T * 24.0 * d * d * L + 4.0 * d * L * (double)T * (T + 1) / 2 + N * 2.0 * V * d;
-        if (hook) f += N * 2.0 * V * d;
+        f += N * hook_flops;
     }
     return f;
 }
@@ -265,6 +267,17 @@ static double step_gemm_rate(const iv_model *m, int B, int hook) {
     free(x); free(y);
     double flops = 2.0 * B * ((double)c->n_layers * 12 * d * d + (1 + hook) * (double)V * d);
     return flops / best / 1e9;
+}
+
+/* Multiply-add FLOPs of one edited position: logit lens z = W_U x (2 V d);
+ * tuned lens the same plus its translator and the solve back (2 x 2 d^2); SAE
+ * the encoder (2 d S); steering a vector add (~0). */
+static double hook_flops(const char *method, const iv_model *m) {
+    double d = m->cfg.dim, V = m->cfg.vocab_size;
+    if (!strcmp(method, "logit")) return 2 * V * d;
+    if (!strcmp(method, "tuned")) return 2 * V * d + 4 * d * d;
+    if (!strcmp(method, "sae")) return 2 * d * 24576;
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -326,23 +339,47 @@ int main(int argc, char **argv) {
     printf("workload: %d prompts (4..19 tokens) x %d new tokens through iv_generate at batch %d, best of %d "
            "runs, clean and edit alternating; steps: decode steps at batch %d and 1 (16-token prompts), "
            "clean and edit alternating step by step, median of %d each\n\n", P, N, B, reps, B, b1steps);
-    double peak = cbf16 ? bf16_peak(nt) : sgemm_peak(nt);
+    double peak = cbf16 ? bf16_peak(nt) : sgemm_peak(nt), bw = 0;
+    { /* read bandwidth: whole passes over 1 GiB, best of 4 */
+        const size_t bn = (size_t)1 << 28;
+        float *buf = malloc(bn * sizeof(float)); /* [bn] */
+        if (buf) {
+            fill_random(buf, IV_F32, bn, 13);
+            for (int rep = 0; rep < 4; rep++) {
+                double g = read_pass(buf, bn, nt);
+                if (g > bw) bw = g;
+            }
+        }
+        free(buf);
+    }
     iv_kernels_set_threads(nt);
     double rate_clean = step_gemm_rate(m, B, 0), rate_edit = step_gemm_rate(m, B, 1);
+    long gen_tokens = (long)P * N;
+    double ceil_clean = peak * 1e9 / workload_flops(m, pl, P, N, 0) * gen_tokens;
     printf("%s peak measured in this run: %.1f GFLOP/s (%d threads); ceiling = peak / workload FLOPs "
-           "(blocks, attention, logits, and one [d x V] product per edited position)\n", cbf16 ? "bf16 compute" : "SGEMM",
+           "(blocks, attention, logits, and the hook's products per edited position: logit 2Vd, tuned 2Vd + 4d^2, "
+           "SAE 2dS, steering 0)\n", cbf16 ? "bf16 compute" : "SGEMM",
            peak, nt);
     printf("the same step's matrix products alone at batch %d (model weights, this compute mode): %.1f GFLOP/s clean, "
-           "%.1f with the lens's extra [d x V] product (%.0f%% / %.0f%% of the peak); GEMM ceiling = that rate / "
-           "workload FLOPs\n\n", B, rate_clean, rate_edit, 100 * rate_clean / peak, 100 * rate_edit / peak);
+           "%.1f with the lens's extra [d x V] product (%.0f%% / %.0f%% of the peak); GEMM ceiling = the clean "
+           "rate / workload FLOPs\n", B, rate_clean, rate_edit, 100 * rate_clean / peak, 100 * rate_edit / peak);
+    { /* one decode step at batch B: its weight read at bw against its FLOPs at the peak */
+        const iv_config *c = &m->cfg;
+        double wbytes = ((double)c->n_layers * 12 * c->dim * c->dim + (double)c->vocab_size * c->dim) *
+                        (cbf16 || bf16 ? 2 : 4),
+               flops = 2.0 * B * ((double)c->n_layers * 12 * c->dim * c->dim + (double)c->vocab_size * c->dim);
+        if (bw > 0)
+            printf("one decode step at batch %d reads %.0f MB of weights: %.1f ms at the read bandwidth measured now "
+                   "(%.1f GB/s, whole 1 GiB passes), against %.1f ms for its %.1f GFLOP at the peak; the products "
+                   "alone took %.1f ms\n", B, wbytes / 1e6, wbytes / bw / 1e6, bw, flops / peak / 1e6, flops / 1e9,
+                   flops / rate_clean / 1e6);
+    }
+    printf("\n");
     printf("| method (%s, layer %d) | workload clean tok/s (%% ceiling, %% GEMM ceiling) | edit tok/s (%% ceiling, %% GEMM "
            "ceiling) | edit/clean | "
            "B=%d step clean tok/s | edit tok/s | edit/clean | B=1 clean ms | B=1 edit ms | edit/clean |\n"
            "|---|---|---|---|---|---|---|---|---|---|\n", iv_method_mode_name(mode), layer, B);
-    long gen_tokens = (long)P * N;
-    double ceil_clean = peak * 1e9 / workload_flops(m, pl, P, N, 0) * gen_tokens,
-           ceil_edit = peak * 1e9 / workload_flops(m, pl, P, N, 1) * gen_tokens;
-    double gceil_clean = ceil_clean * rate_clean / peak, gceil_edit = ceil_edit * rate_edit / peak;
+    double gceil_clean = ceil_clean * rate_clean / peak;
     const char *all[] = {"logit", "tuned", "sae", "steering"};
     int rc = 0;
     for (int k = 0; k < 4 && !rc; k++) {
@@ -354,6 +391,8 @@ int main(int argc, char **argv) {
             rc = 1;
             break;
         }
+        double ceil_edit = peak * 1e9 / workload_flops(m, pl, P, N, hook_flops(all[k], m)) * gen_tokens,
+               gceil_edit = ceil_edit * rate_clean / peak;
         iv_method_opts o = iv_method_defaults();
         iv_method_kind_parse(all[k], &o.kind);
         o.layer = layer;

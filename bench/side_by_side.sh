@@ -45,7 +45,8 @@ interv_run() {  # dtype extra-args...
     local dt=$1; shift
     "$IV" --method logit --threads $THREADS --prompts "$PROMPTS" --new "$NEW" --batch 32 --reps 1 "$@" |
         awk -F'|' -v dt="$dt" '$2 ~ /logit/ {
-            gsub(/ /, ""); printf "RESULT stack=interv dtype=%s kind=workload clean=%s edit=%s\n", dt, $3, $4
+            gsub(/ /, ""); sub(/\(.*/, "", $3); sub(/\(.*/, "", $4)
+            printf "RESULT stack=interv dtype=%s kind=workload clean=%s edit=%s\n", dt, $3, $4
             if ($9 + 0 > 0) printf "RESULT stack=interv dtype=%s kind=b1 clean=%s edit=%s\n", dt, $9, $10 }'
 }
 # PyTorch's f32 linear layers run in OpenBLAS's own pthreads while its OpenMP

@@ -40,7 +40,7 @@ typedef struct ivm_lens {
     int normed;
     double *A;       /* [d, d] out x in, or NULL */
     double *b;       /* [d] or NULL */
-    double *lu;      /* [d, d] LU factors of I + A (row-major), or NULL */
+    double *lu;      /* [d, d] LU factors of I + A (column-major, LAPACK's own), or NULL */
     int *ipiv;       /* [d] */
     double *pcol;    /* [n_tgt, d] P[:, t] of each target token (the paper-protocol
                         tuned lens fills its own decoder columns q_t here) */
@@ -50,6 +50,8 @@ typedef struct ivm_lens {
      * be NULL (identity / zero); both NULL = the default decoder above. */
     double *affC;    /* [d, d] row-major (out x in), or NULL = identity */
     double *affc;    /* [d] or NULL */
+    double *qcol;    /* [n_tgt, d] (I + A)^{-1} pcol_t: the unnormed lens's edit
+                        moves x itself along these (made on the first edit), or NULL */
 } ivm_lens;
 
 /* Fills mm->ops with the lens ops and computes the per-target columns; the
