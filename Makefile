@@ -63,8 +63,14 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libinterv.a
 test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) bash tests/run_all.sh $(UNIT_BIN)
 
+# `make bench`: every bench once; bench_intervene over the issue's grid (all
+# methods at batch 32 in f32 and bf16 compute, the logit lens at batch 7 and 105).
+IV_BENCH := $(BUILD)/bench/bench_intervene
 bench: all $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@for b in $(filter-out $(IV_BENCH),$(BENCH_BIN)); do $$b || exit 1; done
+	@$(IV_BENCH) --method all && $(IV_BENCH) --method all --bf16 --compute bf16
+	@for a in 7 105; do $(IV_BENCH) --method logit --batch $$a --no-b1 && \
+	    $(IV_BENCH) --method logit --batch $$a --no-b1 --bf16 --compute bf16 || exit 1; done
 
 # Sanitizer build in its own folder: the whole suite under ASan+UBSan.
 asan:
