@@ -169,11 +169,17 @@ static void test_cheap_form_equals_svd_pinv(void **st) {
     iv_method_free(mm);
 }
 
-/* Writes a tuned lens whose translators are all zero into a temp folder. */
-static void write_zero_lens(char *dir) {
+/* Writes a tuned lens into a temp folder: translators scale * (pseudo-random
+ * in [-1, 1)) for weights and biases (0: all zero), config final_norm as given. */
+static void write_lens(char *dir, float scale, int final_norm) {
     assert_non_null(mkdtemp(dir));
     int d = M->cfg.dim, nl = M->cfg.n_layers;
-    float *zeros = calloc((size_t)d * d, sizeof(float));
+    float *zeros = calloc((size_t)d * d, sizeof(float)); /* [d, d], the values of every tensor */
+    unsigned seed = 5;
+    for (int i = 0; scale != 0 && i < d * d; i++) {
+        seed = seed * 1103515245u + 12345u;
+        zeros[i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+    }
     iv_st_out t[2 * 8];
     char names[16][32];
     int n = 0;
@@ -191,15 +197,65 @@ static void write_zero_lens(char *dir) {
     assert_int_equal(iv_st_write(p, t, (size_t)n, NULL, 0, &err), 0);
     snprintf(p, sizeof p, "%s/config.json", dir);
     FILE *f = fopen(p, "w");
-    fprintf(f, "{\"d_model\": %d, \"num_hidden_layers\": %d, \"final_norm\": true}\n", d, nl);
+    fprintf(f, "{\"d_model\": %d, \"num_hidden_layers\": %d, \"final_norm\": %s}\n", d, nl,
+            final_norm ? "true" : "false");
     fclose(f);
     free(zeros);
+}
+
+static void remove_lens(const char *dir) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/params.safetensors", dir); unlink(p);
+    snprintf(p, sizeof p, "%s/config.json", dir); unlink(p);
+    rmdir(dir);
+}
+
+/* The unnormed tuned lens's edit moves x along (I + A)^-1 P[:, t] (solved once
+ * per target); it must equal the full decoder applied to the edited logits,
+ * T^-1(P z'), with z' = z and each target set to a w_t max z (P W_U = I here:
+ * V > d, full rank). */
+static void test_unnormed_tuned_edit_equals_decoder(void **st) {
+    (void)st;
+    char dir[] = "/tmp/ivm-tuned-XXXXXX";
+    int d = M->cfg.dim, V = M->cfg.vocab_size;
+    write_lens(dir, 0.3f / (float)d, 0);
+    const float alpha = 3.0f;
+    iv_method *tl = make(IV_METHOD_TUNED, IV_MMODE_EDIT, alpha, 0, dir);
+    const int32_t *ids;
+    const float *w;
+    int nt;
+    iv_method_targets(tl, &ids, &w, &nt);
+    assert_true(nt >= 1);
+    float *x = malloc(sizeof(float) * (size_t)d), *z = malloc(sizeof(float) * (size_t)V),
+          *xd = malloc(sizeof(float) * (size_t)d);
+    srand(17);
+    double worst = 0;
+    for (int trial = 0; trial < 6; trial++) {
+        double xn = 0;
+        for (int i = 0; i < d; i++) x[i] = (float)(rand() / (double)RAND_MAX - 0.5) * 4, xn = fmax(xn, fabs(x[i]));
+        iv_err err;
+        assert_int_equal(iv_method_encode(tl, x, z, &err), 0);
+        float zmax = z[0];
+        for (int j = 1; j < V; j++) zmax = fmaxf(zmax, z[j]);
+        for (int t = 0; t < nt; t++) z[ids[t]] = alpha * w[t] * zmax;
+        assert_int_equal(iv_method_decode(tl, z, xd, &err), 0);
+        int changed = 0;
+        float x0 = x[0];
+        assert_int_equal(iv_method_apply(tl, x, -1, &err), 0);
+        changed |= x[0] != x0;
+        for (int i = 0; i < d; i++) worst = fmax(worst, fabs(x[i] - xd[i]) / xn);
+        assert_true(changed);
+    }
+    if (!(worst < 1e-4)) fail_msg("edit vs decoder: max relative difference %g", worst);
+    iv_method_free(tl);
+    free(x); free(z); free(xd);
+    remove_lens(dir);
 }
 
 static void test_zero_tuned_equals_logit(void **st) {
     (void)st;
     char dir[] = "/tmp/ivm-tuned-XXXXXX";
-    write_zero_lens(dir);
+    write_lens(dir, 0, 1);
     int d = M->cfg.dim, V = M->cfg.vocab_size;
     for (int mode = IV_MMODE_BOTTLENECK; mode <= IV_MMODE_EDIT; mode++) {
         iv_method *lg = make(IV_METHOD_LOGIT, (iv_method_mode)mode, 2.0f, 1, NULL);
@@ -221,10 +277,7 @@ static void test_zero_tuned_equals_logit(void **st) {
         iv_method_free(lg);
         iv_method_free(tl);
     }
-    char p[600];
-    snprintf(p, sizeof p, "%s/params.safetensors", dir); unlink(p);
-    snprintf(p, sizeof p, "%s/config.json", dir); unlink(p);
-    rmdir(dir);
+    remove_lens(dir);
 }
 
 /* The tuned-lens package layout (params.pt) on the GPT-2 fixture: translator 1
@@ -291,6 +344,7 @@ int main(void) {
         cmocka_unit_test(test_bottleneck_reproduces_clean),
         cmocka_unit_test(test_cheap_form_equals_svd_pinv),
         cmocka_unit_test(test_zero_tuned_equals_logit),
+        cmocka_unit_test(test_unnormed_tuned_edit_equals_decoder),
         cmocka_unit_test(test_tuned_lens_package_fixture),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
