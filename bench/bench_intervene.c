@@ -234,6 +234,11 @@ static double workload_flops(const iv_model *m, const int *pl, int P, int N, dou
     return f;
 }
 
+/* Weights multiplied per token: 12 d^2 per GPT-2 block, and the unembedding. */
+static double matrix_params(const iv_config *c) {
+    return (double)c->n_layers * 12 * c->dim * c->dim + (double)c->vocab_size * c->dim;
+}
+
 /* The matrix products of one decode step at batch B on the model's own weights
  * (fused qkv, wo, up and down per layer, the unembedding, and with the hook one
  * more unembedding product), timed alone, best of 5: GFLOP/s.  This is the rate
@@ -265,7 +270,7 @@ static double step_gemm_rate(const iv_model *m, int B, int hook) {
         if (dt < best) best = dt;
     }
     free(x); free(y);
-    double flops = 2.0 * B * ((double)c->n_layers * 12 * d * d + (1 + hook) * (double)V * d);
+    double flops = 2.0 * B * (matrix_params(c) + hook * (double)V * d);
     return flops / best / 1e9;
 }
 
@@ -345,10 +350,7 @@ int main(int argc, char **argv) {
         float *buf = malloc(bn * sizeof(float)); /* [bn] */
         if (buf) {
             fill_random(buf, IV_F32, bn, 13);
-            for (int rep = 0; rep < 4; rep++) {
-                double g = read_pass(buf, bn, nt);
-                if (g > bw) bw = g;
-            }
+            bw = read_bandwidth(buf, bn, nt);
         }
         free(buf);
     }
@@ -365,9 +367,7 @@ int main(int argc, char **argv) {
            "rate / workload FLOPs\n", B, rate_clean, rate_edit, 100 * rate_clean / peak, 100 * rate_edit / peak);
     { /* one decode step at batch B: its weight read at bw against its FLOPs at the peak */
         const iv_config *c = &m->cfg;
-        double wbytes = ((double)c->n_layers * 12 * c->dim * c->dim + (double)c->vocab_size * c->dim) *
-                        (cbf16 || bf16 ? 2 : 4),
-               flops = 2.0 * B * ((double)c->n_layers * 12 * c->dim * c->dim + (double)c->vocab_size * c->dim);
+        double wbytes = matrix_params(c) * (cbf16 || bf16 ? 2 : 4), flops = 2.0 * B * matrix_params(c);
         if (bw > 0)
             printf("one decode step at batch %d reads %.0f MB of weights: %.1f ms at the read bandwidth measured now "
                    "(%.1f GB/s, whole 1 GiB passes), against %.1f ms for its %.1f GFLOP at the peak; the products "

@@ -44,14 +44,7 @@ static const size_t big_n = (size_t)1 << 28;
 
 static double full_read(int nt) { return read_pass(big, big_n, nt); }
 
-static double bandwidth(int nt) {
-    double best = 0;
-    for (int rep = 0; rep < 4; rep++) {
-        double g = full_read(nt);
-        if (g > best) best = g;
-    }
-    return best;
-}
+static double bandwidth(int nt) { return read_bandwidth(big, big_n, nt); }
 
 /* ---- 3. iv_linear ---------------------------------------------------------------- */
 typedef struct { double bw, peak, bpeak; } limits; /* GB/s, SGEMM and bf16 GFLOP/s */

@@ -222,10 +222,12 @@ static int sae_apply(iv_method *mm, float *x, int n, iv_err *err) {
     const ivm_sae *s = mm->impl;
     int64_t di = s->d_in, ds = s->d_sae;
     if (mm->mode == IV_MMODE_BOTTLENECK && s->keep_error) return 0; /* the round trip is x itself */
-    float *f = malloc(sizeof(float) * (size_t)n * ds); /* [n, d_sae] */
     /* under bf16 compute the encoder is a bf16 product like the model's own
-     * (without AVX512-BF16, iv_linear_bf16 rounds x and uses the f32 kernels) */
-    int bf16 = mm->m->compute == IV_COMPUTE_BF16 && enc_bf16(mm->impl) == 0;
+     * (without AVX512-BF16, iv_linear_bf16 rounds x and uses the f32 kernels);
+     * no bf16 copy means an error, never a quiet f32 encode */
+    int bf16 = mm->m->compute == IV_COMPUTE_BF16;
+    if (bf16 && enc_bf16(mm->impl)) return iv_errf(err, "sae: out of memory for the bf16 encoder");
+    float *f = malloc(sizeof(float) * (size_t)n * ds); /* [n, d_sae] */
     if (!f || encode_rows(s, x, n, f, bf16)) { free(f); return iv_errf(err, "out of memory"); }
     int rc = 0;
     if (mm->mode == IV_MMODE_BOTTLENECK) {

@@ -1,11 +1,10 @@
 /* Sparse autoencoders: parameters, activation and the loaders' contract. */
 #ifndef INTERV_SAE_INTERNAL_H
 #define INTERV_SAE_INTERNAL_H
+#include <stdint.h>
 #include "method_internal.h"
 
 typedef enum { IVM_SAE_RELU = 0, IVM_SAE_JUMPRELU, IVM_SAE_TOPK } ivm_sae_act;
-
-#include <stdint.h>
 
 typedef struct ivm_sae {
     int64_t d_in, d_sae;

@@ -86,8 +86,11 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
     }
     iv_state *s = iv_state_new(m, B, ctx, err);
     if (!s) return -1;
-    /* probs/raw: one [V] slice per row, so the rows' softmaxes run in parallel */
-    float *logits = malloc((size_t)B * V * sizeof(float)), *probs = malloc((size_t)B * V * sizeof(float));
+    /* probs/raw: one [V] slice per row, so the rows' softmaxes run in parallel;
+     * only when a callback or the sampler reads them (greedy needs neither) */
+    const int want_p = opt->on_step || opt->temperature > 0;
+    float *logits = malloc((size_t)B * V * sizeof(float));
+    float *probs = want_p ? malloc((size_t)B * V * sizeof(float)) : NULL;             /* [B, V] */
     float *raw = opt->on_step && opt->temperature > 0 ? malloc((size_t)B * V * sizeof(float)) : NULL; /* [B, V] */
     prob_idx *work = malloc((size_t)V * sizeof *work);
     row_state *rows = calloc((size_t)B, sizeof *rows);
@@ -95,7 +98,7 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
     int *nfeed = calloc((size_t)B, sizeof *nfeed);
     int *tok_of = calloc((size_t)B, sizeof *tok_of); /* greedy token of each row */
     int rc = 0, next_prompt = 0, active = 0;
-    if (!logits || !probs || !work || !rows || !feed || !nfeed || !tok_of || (opt->on_step && opt->temperature > 0 && !raw)) {
+    if (!logits || (want_p && !probs) || !work || !rows || !feed || !nfeed || !tok_of || (opt->on_step && opt->temperature > 0 && !raw)) {
         rc = iv_errf(err, "out of memory");
         goto done;
     }
@@ -139,7 +142,6 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
         /* The rows' softmaxes and argmaxes (each a pass over V, 32 of them cost
          * as much as a layer at batch 32) run in parallel; the callbacks and the
          * sampling stay in row order. */
-        const int want_p = opt->on_step || opt->temperature > 0;
 #pragma omp parallel for schedule(dynamic, 1) if (B > 1)
         for (int r = 0; r < B; r++) {
             const row_state *w = &rows[r];
@@ -152,7 +154,7 @@ int iv_generate(const iv_model *m, const int32_t *const *prompts, const int *pro
         for (int r = 0; r < B; r++) {
             row_state *w = &rows[r];
             if (w->prompt < 0 || nfeed[r] == 0) continue;
-            const float *pr = probs + (size_t)r * V;
+            const float *pr = probs ? probs + (size_t)r * V : NULL;
             int tok;
             if (opt->on_step) opt->on_step(opt->user, w->prompt, w->produced, raw ? raw + (size_t)r * V : pr, V);
             tok = opt->temperature > 0 ? sample(pr, V, opt->top_p, &w->rng, work) : tok_of[r];
